@@ -1,0 +1,92 @@
+import {
+	NodeApiError,
+	NodeOperationError,
+	sleep,
+	type ICredentialDataDecryptedObject,
+	type IExecuteFunctions,
+	type IHookFunctions,
+	type IHttpRequestMethods,
+	type IHttpRequestOptions,
+	type ILoadOptionsFunctions,
+	type INode,
+	type IPollFunctions,
+	type IWebhookFunctions,
+	type JsonObject,
+} from 'n8n-workflow';
+
+import { StripeClient, StripeError, normalizeHeaders, type RequestFn, type RetryPolicy } from '../../lib/stripe';
+
+export const CREDENTIAL_NAME = 'stripeRevOpsApi';
+
+export type StripeContext = IExecuteFunctions | IHookFunctions | IPollFunctions | IWebhookFunctions | ILoadOptionsFunctions;
+
+interface FullResponse {
+	body: unknown;
+	headers: Record<string, unknown>;
+	statusCode: number;
+}
+
+/** The transport inside n8n: n8n's own HTTP helper, authenticated by the credential. */
+export function n8nRequestFn(context: StripeContext): RequestFn {
+	return async (request) => {
+		const options: IHttpRequestOptions = {
+			method: request.method as IHttpRequestMethods,
+			url: request.url,
+			headers: request.headers,
+			body: request.body,
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			encoding: 'text',
+			json: false,
+		};
+		const response = (await context.helpers.httpRequestWithAuthentication.call(context, CREDENTIAL_NAME, options)) as FullResponse;
+		const body = typeof response.body === 'string' ? response.body : response.body === undefined ? '' : JSON.stringify(response.body);
+		return { status: response.statusCode, headers: normalizeHeaders(response.headers), body };
+	};
+}
+
+/** A Stripe client for a node, configured from the Stripe RevOps API credential. */
+export async function stripeClient(context: StripeContext, retry?: Partial<RetryPolicy>): Promise<{ client: StripeClient; credentials: ICredentialDataDecryptedObject }> {
+	const credentials = await context.getCredentials(CREDENTIAL_NAME);
+	const client = new StripeClient({
+		request: n8nRequestFn(context),
+		baseUrl: (credentials.baseUrl as string) || undefined,
+		apiVersion: (credentials.apiVersion as string) || undefined,
+		sleep: (ms) => sleep(ms),
+		retry,
+	});
+	return { client, credentials };
+}
+
+/**
+ * Turns a transport error into n8n's error, keeping Stripe's type, code, decline and advice codes,
+ * param and request id. An n8n error passes through unchanged (never wrapped twice).
+ */
+export function toNodeError(node: INode, error: unknown, itemIndex?: number): NodeApiError | NodeOperationError {
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+	if (error instanceof StripeError) {
+		const detail: JsonObject = {
+			type: error.type,
+			code: error.code ?? null,
+			decline_code: error.declineCode ?? null,
+			advice_code: error.adviceCode ?? null,
+			param: error.param ?? null,
+			request_id: error.requestId ?? null,
+			message: error.message,
+		};
+		const parts = [
+			error.code && `code ${error.code}`,
+			error.declineCode && `decline code ${error.declineCode}`,
+			error.adviceCode && `advice ${error.adviceCode}`,
+			error.param && `parameter ${error.param}`,
+			error.requestId && `request ${error.requestId}`,
+		].filter(Boolean);
+		return new NodeApiError(node, detail, {
+			message: error.message,
+			description: parts.length ? `Stripe ${error.type}: ${parts.join(', ')}` : `Stripe ${error.type}`,
+			httpCode: error.statusCode ? String(error.statusCode) : undefined,
+			itemIndex,
+		});
+	}
+	return new NodeOperationError(node, error instanceof Error ? error : String(error), { itemIndex });
+}

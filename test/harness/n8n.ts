@@ -1,0 +1,282 @@
+/**
+ * In-process n8n: loads n8n-nodes-base and this package's dist/ with n8n-core's loader and runs
+ * workflow JSON through WorkflowExecute, the engine a real n8n uses. Credentials come from the test.
+ *
+ * Learned from n8n's own NodeTestHarness (packages/core/nodes-testing), which is not published.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+// n8n-core reads its user folder at import time: point it at a temp folder first.
+process.env.N8N_USER_FOLDER ??= mkdtempSync(path.join(tmpdir(), 'revops-n8n-'));
+process.env.N8N_DIAGNOSTICS_ENABLED = 'false';
+
+import {
+	ExecutionLifecycleHooks,
+	LazyPackageDirectoryLoader,
+	WorkflowExecute,
+	type DirectoryLoader,
+} from 'n8n-core';
+import {
+	ICredentialsHelper,
+	NodeHelpers,
+	Workflow,
+	type ICredentialDataDecryptedObject,
+	type ICredentialType,
+	type ICredentialTypes,
+	type ICredentials,
+	type IDataObject,
+	type IHttpRequestHelper,
+	type IHttpRequestOptions,
+	type INode,
+	type INodeCredentialsDetails,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypes,
+	type IRun,
+	type IRunExecutionData,
+	type IVersionedNodeType,
+	type IWorkflowBase,
+	type IWorkflowExecuteAdditionalData,
+	type WorkflowExecuteMode,
+} from 'n8n-workflow';
+
+export const PACKAGE_ROOT = path.resolve(__dirname, '../..');
+export const PACKAGE_NAME = 'n8n-nodes-stripe-revops';
+
+type Loader = DirectoryLoader;
+
+let loadersPromise: Promise<Record<string, Loader>> | undefined;
+
+/** Loads n8n-nodes-base and this package (from dist/; run `npm run build` first) once per test file. */
+export function loadPackages(): Promise<Record<string, Loader>> {
+	loadersPromise ??= (async () => {
+		const basePath = path.dirname(require.resolve('n8n-nodes-base/package.json'));
+		const loaders: Record<string, Loader> = {};
+		for (const dir of [basePath, PACKAGE_ROOT]) {
+			const loader = new LazyPackageDirectoryLoader(dir);
+			await loader.loadAll();
+			loaders[loader.packageName] = loader;
+		}
+		return loaders;
+	})();
+	return loadersPromise;
+}
+
+class HarnessNodeTypes implements INodeTypes {
+	constructor(private readonly loaders: Record<string, Loader>) {}
+
+	getByName(nodeType: string): INodeType | IVersionedNodeType {
+		const [packageName, name] = splitType(nodeType);
+		const loader = this.loaders[packageName];
+		if (!loader) throw new Error(`Unknown node package "${packageName}" for ${nodeType}`);
+		return loader.getNode(name).type;
+	}
+
+	getByNameAndVersion(nodeType: string, version?: number): INodeType {
+		return NodeHelpers.getVersionedNodeType(this.getByName(nodeType), version);
+	}
+
+	getKnownTypes() {
+		const known: Record<string, { className: string; sourcePath: string }> = {};
+		for (const [pkg, loader] of Object.entries(this.loaders)) {
+			for (const [name, info] of Object.entries(loader.known.nodes)) known[`${pkg}.${name}`] = info;
+		}
+		return known;
+	}
+}
+
+function splitType(nodeType: string): [string, string] {
+	const dot = nodeType.lastIndexOf('.');
+	return [nodeType.slice(0, dot), nodeType.slice(dot + 1)];
+}
+
+class HarnessCredentialTypes implements ICredentialTypes {
+	constructor(private readonly loaders: Record<string, Loader>) {}
+
+	recognizes(type: string): boolean {
+		return Object.values(this.loaders).some((l) => type in l.known.credentials);
+	}
+
+	getByName(type: string): ICredentialType {
+		for (const loader of Object.values(this.loaders)) {
+			if (type in loader.known.credentials) return loader.getCredential(type).type;
+		}
+		throw new Error(`Unknown credential type "${type}"`);
+	}
+
+	getSupportedNodes(): string[] {
+		return [];
+	}
+
+	getParentTypes(): string[] {
+		return [];
+	}
+}
+
+/** Hands the test's credentials to nodes and authenticates requests the way the credential type says. */
+class HarnessCredentialsHelper extends ICredentialsHelper {
+	constructor(
+		private readonly types: HarnessCredentialTypes,
+		private readonly credentials: Record<string, ICredentialDataDecryptedObject>,
+	) {
+		super();
+	}
+
+	getParentTypes(): string[] {
+		return [];
+	}
+
+	isCredentialUsableByNode(): boolean {
+		return true;
+	}
+
+	async authenticate(credentials: ICredentialDataDecryptedObject, typeName: string, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+		const type = this.types.getByName(typeName);
+		if (typeof type.authenticate === 'function') return await type.authenticate(credentials, requestOptions);
+		return requestOptions;
+	}
+
+	async preAuthentication(
+		_helpers: IHttpRequestHelper,
+		_credentials: ICredentialDataDecryptedObject,
+	): Promise<ICredentialDataDecryptedObject | undefined> {
+		return undefined;
+	}
+
+	async runPreAuthentication(): Promise<ICredentialDataDecryptedObject | undefined> {
+		return undefined;
+	}
+
+	async getCredentials(_details: INodeCredentialsDetails, _type: string): Promise<ICredentials> {
+		throw new Error('getCredentials is not used by the harness');
+	}
+
+	async getDecrypted(_additional: IWorkflowExecuteAdditionalData, _details: INodeCredentialsDetails, type: string): Promise<ICredentialDataDecryptedObject> {
+		const found = this.credentials[type];
+		if (!found) throw new Error(`The test gave no credentials of type "${type}"`);
+		return found;
+	}
+
+	async updateCredentials(): Promise<void> {}
+
+	async updateCredentialsOauthTokenData(): Promise<void> {}
+
+	getCredentialsProperties() {
+		return [];
+	}
+}
+
+export interface RunOptions {
+	/** Credential data by credential type name, e.g. `{ stripeRevOpsApi: { secretKey, baseUrl } }`. */
+	credentials?: Record<string, ICredentialDataDecryptedObject>;
+	/** Items the start node receives (default one empty item). */
+	input?: INodeExecutionData[];
+	/** Name of the node to start from (default: n8n's choice of start node). */
+	startNode?: string;
+	mode?: WorkflowExecuteMode;
+	/** Workflow static data (persisted trigger state); mutated in place like n8n does. */
+	staticData?: IDataObject;
+}
+
+export interface RunResult {
+	status: IRun['status'];
+	/** Each node's items on each output of its last run. */
+	outputs: Record<string, INodeExecutionData[][]>;
+	/** Node names in the order they ran. */
+	order: string[];
+	/** Node-level errors by node name. */
+	errors: Record<string, Error>;
+	run: IRun;
+	workflow: Workflow;
+}
+
+export type WorkflowJson = Pick<IWorkflowBase, 'nodes' | 'connections'> & Partial<Pick<IWorkflowBase, 'settings' | 'staticData' | 'name'>>;
+
+/** Builds an n8n Workflow with this harness's node types (for trigger and webhook tests). */
+export async function buildWorkflow(json: WorkflowJson, staticData?: IDataObject): Promise<Workflow> {
+	const loaders = await loadPackages();
+	return new Workflow({
+		id: 'harness',
+		name: json.name ?? 'harness',
+		nodes: json.nodes,
+		connections: json.connections,
+		nodeTypes: new HarnessNodeTypes(loaders),
+		settings: json.settings,
+		staticData: staticData ?? (json.staticData as IDataObject | undefined),
+		active: false,
+	});
+}
+
+/** Additional data as a real n8n would pass it; only what nodes in these tests read. */
+export async function additionalData(credentials: Record<string, ICredentialDataDecryptedObject> = {}, hooks?: ExecutionLifecycleHooks): Promise<IWorkflowExecuteAdditionalData> {
+	const loaders = await loadPackages();
+	const helper = new HarnessCredentialsHelper(new HarnessCredentialTypes(loaders), credentials);
+	return {
+		credentialsHelper: helper,
+		hooks,
+		executionId: '1',
+		currentNodeExecutionIndex: 0,
+		restApiUrl: 'http://127.0.0.1:5678/rest',
+		instanceBaseUrl: 'http://127.0.0.1:5678/',
+		formBaseUrl: 'http://127.0.0.1:5678/form',
+		formWaitingBaseUrl: 'http://127.0.0.1:5678/form-waiting',
+		formTestBaseUrl: 'http://127.0.0.1:5678/form-test',
+		webhookBaseUrl: 'http://127.0.0.1:5678/webhook',
+		webhookWaitingBaseUrl: 'http://127.0.0.1:5678/webhook-waiting',
+		webhookTestBaseUrl: 'http://127.0.0.1:5678/webhook-test',
+		mcpBaseUrl: 'http://127.0.0.1:5678/mcp',
+		mcpTestBaseUrl: 'http://127.0.0.1:5678/mcp-test',
+		variables: {},
+		executeWorkflow: async () => {
+			throw new Error('Sub-workflows are not supported by the harness');
+		},
+		getRunExecutionData: async () => undefined,
+		getRuntimeCredential: async () => undefined,
+		logAiEvent: () => undefined,
+		startRunnerTask: async () => {
+			throw new Error('The Code node needs a task runner, which the in-process harness does not have');
+		},
+	} as unknown as IWorkflowExecuteAdditionalData;
+}
+
+/** Runs a workflow JSON to completion and returns every node's output. */
+export async function runWorkflow(json: WorkflowJson, options: RunOptions = {}): Promise<RunResult> {
+	const workflow = await buildWorkflow(json, options.staticData);
+	const mode = options.mode ?? 'manual';
+	const hooks = new ExecutionLifecycleHooks(mode, '1', json as IWorkflowBase);
+	const order: string[] = [];
+	hooks.addHandler('nodeExecuteAfter', (nodeName: string) => {
+		order.push(nodeName);
+	});
+	let finish: (run: IRun) => void = () => undefined;
+	const done = new Promise<IRun>((resolve) => (finish = resolve));
+	hooks.addHandler('workflowExecuteAfter', (run: IRun) => finish(run));
+
+	const data = await additionalData(options.credentials, hooks);
+	const start: INode | undefined = options.startNode ? workflow.getNode(options.startNode) ?? undefined : workflow.getStartNode();
+	if (!start) throw new Error('The workflow has no start node');
+	const runExecutionData: IRunExecutionData = {
+		resultData: { runData: {} },
+		executionData: {
+			contextData: {},
+			metadata: {},
+			waitingExecution: {},
+			waitingExecutionSource: null,
+			nodeExecutionStack: [{ node: start, data: { main: [options.input ?? [{ json: {} }]] }, source: null }],
+		},
+	} as IRunExecutionData;
+	const execute = new WorkflowExecute(data, mode, runExecutionData);
+	await execute.processRunExecutionData(workflow);
+	const run = await done;
+
+	const outputs: Record<string, INodeExecutionData[][]> = {};
+	const errors: Record<string, Error> = {};
+	for (const [name, runs] of Object.entries(run.data.resultData.runData)) {
+		const last = runs[runs.length - 1];
+		outputs[name] = (last?.data?.main ?? []).map((items) => items ?? []);
+		if (last?.error) errors[name] = last.error;
+	}
+	return { status: run.status, outputs, order, errors, run, workflow };
+}
