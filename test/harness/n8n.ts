@@ -19,6 +19,7 @@ import {
 	type DirectoryLoader,
 } from 'n8n-core';
 import {
+	createRunExecutionData,
 	ICredentialsHelper,
 	NodeHelpers,
 	Workflow,
@@ -257,16 +258,11 @@ export async function runWorkflow(json: WorkflowJson, options: RunOptions = {}):
 	const data = await additionalData(options.credentials, hooks);
 	const start: INode | undefined = options.startNode ? workflow.getNode(options.startNode) ?? undefined : workflow.getStartNode();
 	if (!start) throw new Error('The workflow has no start node');
-	const runExecutionData: IRunExecutionData = {
-		resultData: { runData: {} },
+	const runExecutionData: IRunExecutionData = createRunExecutionData({
 		executionData: {
-			contextData: {},
-			metadata: {},
-			waitingExecution: {},
-			waitingExecutionSource: null,
 			nodeExecutionStack: [{ node: start, data: { main: [options.input ?? [{ json: {} }]] }, source: null }],
 		},
-	} as IRunExecutionData;
+	});
 	const execute = new WorkflowExecute(data, mode, runExecutionData);
 	await execute.processRunExecutionData(workflow);
 	const run = await done;
