@@ -15,7 +15,7 @@ import {
 	toStripeError,
 	type FormParams,
 } from '../../../lib/stripe';
-import { startRecordingServer, type RecordingServer, type Reply } from '../../helpers/recordingServer';
+import { startRecordingServer, type RecordingServer } from '../../helpers/recordingServer';
 
 const KEY = 'sk_test_transport_0000000000';
 const sleeps: number[] = [];
