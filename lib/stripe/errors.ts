@@ -107,3 +107,17 @@ export function toStripeError(
 	}
 	return new StripeAPIError({ ...init, type: raw.type ?? 'api_error' });
 }
+
+/** Awaits a promise and returns its outcome as a value, so callers can branch on an error without a catch block. */
+export async function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+	try {
+		return { ok: true, value: await promise };
+	} catch (error) {
+		return { ok: false, error };
+	}
+}
+
+/** True for Stripe's 404 `resource_missing`. */
+export function isMissing(error: unknown): boolean {
+	return error instanceof StripeInvalidRequestError && error.statusCode === 404;
+}
