@@ -1,0 +1,292 @@
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type IDataObject,
+	type IHookFunctions,
+	type INodeType,
+	type INodeTypeDescription,
+	type IWebhookFunctions,
+	type IWebhookResponseData,
+} from 'n8n-workflow';
+
+import { EVENT_TYPE_OPTIONS, normalizeEventSelection } from '../../lib/events/catalog';
+import { DEFAULT_WINDOW_MAX_SIZE } from '../../lib/events/dedupe';
+import type { LivemodeFilter } from '../../lib/events/filter';
+import { flattenEvent, type TriggerEvent } from '../../lib/events/flatten';
+import { settle } from '../../lib/stripe/errors';
+import { endpointMatches, ensureEndpoint, removeEndpoint, type EndpointSpec, type EndpointState } from '../../lib/triggers/endpoint';
+import { receiveDelivery } from '../../lib/triggers/receive';
+import { DEFAULT_TOLERANCE_SECONDS } from '../../lib/webhooks/signature';
+import { CREDENTIAL_NAME, stripeClient, toNodeError } from '../shared/stripeApi';
+import { dropTriggerMemory, persistTriggerMemory, triggerMemory } from '../shared/triggerState';
+
+interface TriggerOptions {
+	toleranceSeconds?: number;
+	fetchCurrentObject?: boolean;
+	skipStaleEvents?: boolean;
+	skipSignatureVerification?: boolean;
+	dedupeWindowSize?: number;
+	endpointDescription?: string;
+}
+
+function endpointSpec(context: IHookFunctions, apiVersion: string | undefined): EndpointSpec {
+	const events = normalizeEventSelection(context.getNodeParameter('events', []) as string[], { allowUnknown: true });
+	const options = context.getNodeParameter('options', {}) as TriggerOptions;
+	return {
+		url: context.getNodeWebhookUrl('default') as string,
+		events,
+		description: options.endpointDescription || `n8n workflow ${context.getWorkflow().id} (${context.getNode().name})`,
+		apiVersion,
+	};
+}
+
+function endpointState(staticData: IDataObject): EndpointState {
+	return (staticData.endpoint as EndpointState | undefined) ?? {};
+}
+
+function secretsFrom(value: string): string[] {
+	return value
+		.split(/[,\n]/)
+		.map((s) => s.trim())
+		.filter(Boolean);
+}
+
+export class StripeRevOpsTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Stripe RevOps Trigger',
+		name: 'stripeRevOpsTrigger',
+		icon: { light: 'file:stripeRevOps.svg', dark: 'file:stripeRevOps.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{($parameter["events"] || []).join(", ")}}',
+		description: 'Starts the workflow on verified, deduplicated Stripe events',
+		defaults: { name: 'Stripe RevOps Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: CREDENTIAL_NAME, required: true }],
+		webhooks: [
+			{
+				name: 'default',
+				httpMethod: 'POST',
+				responseMode: 'onReceived',
+				path: 'webhook',
+			},
+		],
+		properties: [
+			{
+				displayName: 'Endpoint Registration',
+				name: 'registration',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{
+						name: 'Automatic',
+						value: 'automatic',
+						description: 'Register this workflow\'s URL as a Stripe webhook endpoint on activation (reused, never duplicated) and delete it on deactivation',
+					},
+					{
+						name: 'Manual',
+						value: 'manual',
+						description: 'The endpoint is made elsewhere (Dashboard, Stripe CLI "listen"): give its signing secret',
+					},
+				],
+				default: 'automatic',
+			},
+			{
+				displayName: 'Signing Secret',
+				name: 'signingSecret',
+				type: 'string',
+				typeOptions: { password: true },
+				default: '',
+				required: true,
+				placeholder: 'whsec_…',
+				description: 'The endpoint\'s signing secret. During a secret roll, give both, separated by a comma.',
+				displayOptions: { show: { registration: ['manual'] } },
+			},
+			{
+				displayName: 'Events',
+				name: 'events',
+				type: 'multiOptions',
+				required: true,
+				default: [],
+				description: 'The Stripe events that start the workflow; others are acknowledged and dropped',
+				options: [...EVENT_TYPE_OPTIONS],
+			},
+			{
+				displayName: 'Mode',
+				name: 'mode',
+				type: 'options',
+				options: [
+					{ name: 'Live and Test', value: 'all' },
+					{ name: 'Live Only', value: 'live' },
+					{ name: 'Test Only', value: 'test' },
+				],
+				default: 'all',
+				description: 'Which events to emit by their livemode flag',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add option',
+				default: {},
+				options: [
+					{
+						displayName: 'Deduplication Window (Events)',
+						name: 'dedupeWindowSize',
+						type: 'number',
+						typeOptions: { minValue: 100 },
+						default: DEFAULT_WINDOW_MAX_SIZE,
+						description:
+							'How many event IDs to remember (for up to 30 days, across restarts). Stripe delivers at least once; a repeat within the window is acknowledged and not emitted again.',
+					},
+					{
+						displayName: 'Endpoint Description',
+						name: 'endpointDescription',
+						type: 'string',
+						default: '',
+						description: 'Description of the endpoint in the Stripe Dashboard (automatic registration)',
+					},
+					{
+						displayName: 'Fetch Current Object',
+						name: 'fetchCurrentObject',
+						type: 'boolean',
+						default: false,
+						description:
+							'Whether to re-fetch the object the event is about and output it as currentObject. Stripe advises this because events can arrive out of order.',
+					},
+					{
+						displayName: 'Signature Tolerance (Seconds)',
+						name: 'toleranceSeconds',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: DEFAULT_TOLERANCE_SECONDS,
+						description: 'Reject deliveries signed longer ago, or further in the future, than this (replay protection)',
+					},
+					{
+						displayName: 'Skip Signature Verification (Local Testing Only)',
+						name: 'skipSignatureVerification',
+						type: 'boolean',
+						default: false,
+						description:
+							'Whether to accept unsigned requests. Anyone who knows the URL can then start the workflow: never enable this in production.',
+					},
+					{
+						displayName: 'Skip Stale Events',
+						name: 'skipStaleEvents',
+						type: 'boolean',
+						default: false,
+						description:
+							'Whether to drop an event older than the last one emitted for the same object (e.g. an invoice.updated that arrives after a newer one)',
+					},
+				],
+			},
+		],
+	};
+
+	webhookMethods = {
+		default: {
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				if (this.getNodeParameter('registration') === 'manual') return true;
+				const { client, credentials } = await stripeClient(this);
+				const staticData = this.getWorkflowStaticData('node');
+				const outcome = await settle(endpointMatches(client, endpointSpec(this, credentials.apiVersion as string), endpointState(staticData)));
+				if (!outcome.ok) throw toNodeError(this.getNode(), outcome.error);
+				return outcome.value;
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				if (this.getNodeParameter('registration') === 'manual') return true;
+				const { client, credentials } = await stripeClient(this);
+				const staticData = this.getWorkflowStaticData('node');
+				const spec = endpointSpec(this, (credentials.apiVersion as string) || undefined);
+				const outcome = await settle(ensureEndpoint(client, spec, endpointState(staticData)));
+				if (!outcome.ok) throw toNodeError(this.getNode(), outcome.error);
+				staticData.endpoint = outcome.value.state as IDataObject;
+				return true;
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				dropTriggerMemory(`${this.getWorkflow().id}:${this.getNode().id}`);
+				if (this.getNodeParameter('registration') === 'manual') return true;
+				const { client } = await stripeClient(this);
+				const staticData = this.getWorkflowStaticData('node');
+				const outcome = await settle(removeEndpoint(client, endpointState(staticData)));
+				if (!outcome.ok) throw toNodeError(this.getNode(), outcome.error);
+				delete staticData.endpoint;
+				return true;
+			},
+		},
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const request = this.getRequestObject();
+		const response = this.getResponseObject();
+		const staticData = this.getWorkflowStaticData('node');
+		const options = this.getNodeParameter('options', {}) as TriggerOptions;
+		const registration = this.getNodeParameter('registration') as string;
+		const secrets =
+			registration === 'manual'
+				? secretsFrom(this.getNodeParameter('signingSecret', '') as string)
+				: [endpointState(staticData).secret ?? ''].filter(Boolean);
+		if (!options.skipSignatureVerification && secrets.length === 0) {
+			throw new NodeOperationError(
+				this.getNode(),
+				registration === 'manual'
+					? 'No signing secret is set. Paste the endpoint\'s signing secret (whsec_…) into "Signing Secret".'
+					: 'This trigger has no signing secret for its endpoint. Deactivate and activate the workflow again so the endpoint is registered.',
+			);
+		}
+		const memory = triggerMemory(`${this.getWorkflow().id}:${this.getNode().id}`, staticData, {
+			maxSize: options.dedupeWindowSize ?? DEFAULT_WINDOW_MAX_SIZE,
+		});
+		const rawBody = (request as unknown as { rawBody?: Buffer }).rawBody;
+		const needsClient = options.fetchCurrentObject;
+		let client: Awaited<ReturnType<typeof stripeClient>>['client'] | undefined;
+		const events = normalizeEventSelection(this.getNodeParameter('events', []) as string[], { allowUnknown: true });
+		const outcome = await settle(
+			receiveDelivery(
+				rawBody,
+				request.headers['stripe-signature'],
+				{
+					secrets,
+					skipVerification: options.skipSignatureVerification === true,
+					toleranceSeconds: options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS,
+					events,
+					mode: this.getNodeParameter('mode', 'all') as LivemodeFilter,
+					fetchCurrentObject: needsClient === true,
+					skipStale: options.skipStaleEvents === true,
+				},
+				{
+					now: Math.floor(Date.now() / 1000),
+					seen: memory.seen,
+					stale: memory.stale,
+					get: async (path, headers) => {
+						client ??= (await stripeClient(this, { maxRetries: 2, maxTotalMs: 8000 })).client;
+						return client.get(path, undefined, { headers });
+					},
+				},
+			),
+		);
+		if (!outcome.ok) {
+			// The delivery is answered 500 so that Stripe retries it; its id was released.
+			throw toNodeError(this.getNode(), outcome.error);
+		}
+		const result = outcome.value;
+		if ('reason' in result) {
+			response.status(400).json({ error: { reason: result.reason, message: result.message } });
+			return { noWebhookResponse: true };
+		}
+		if ('dropped' in result) {
+			response.status(200).json({ received: true, emitted: false, reason: result.dropped, id: result.eventId });
+			return { noWebhookResponse: true };
+		}
+		// Only an emitted event changes what must survive a restart; writing static data on every
+		// request would cost a database write per rejected or repeated delivery.
+		persistTriggerMemory(memory, staticData);
+		const item = flattenEvent(result.emit.event as TriggerEvent, { currentObject: result.emit.currentObject });
+		const json = { ...item, ...(result.emit.currentObject ? { currentObject: result.emit.currentObject } : {}) } as unknown as IDataObject;
+		return {
+			webhookResponse: { received: true, emitted: true, id: result.eventId },
+			workflowData: [[{ json }]],
+		};
+	}
+}
