@@ -1,0 +1,90 @@
+/** Deterministic pseudo-random numbers (mulberry32), forked into independent named streams. */
+export class Rng {
+	private state: number;
+
+	constructor(seed: number) {
+		this.state = seed >>> 0;
+	}
+
+	/** A float in [0, 1). */
+	next(): number {
+		this.state = (this.state + 0x6d2b79f5) >>> 0;
+		let t = this.state;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	}
+
+	/** An integer in [0, n). */
+	int(n: number): number {
+		return Math.floor(this.next() * n);
+	}
+
+	/** An integer in [min, max]. */
+	range(min: number, max: number): number {
+		return min + this.int(max - min + 1);
+	}
+
+	chance(p: number): boolean {
+		return p > 0 && this.next() < p;
+	}
+
+	pick<T>(items: readonly T[]): T {
+		return items[this.int(items.length)];
+	}
+
+	/** Picks a key with probability proportional to its weight. */
+	weighted<K extends string>(weights: Readonly<Record<K, number>>): K {
+		const keys = Object.keys(weights) as K[];
+		let total = 0;
+		for (const k of keys) total += weights[k];
+		let r = this.next() * total;
+		for (const k of keys) {
+			r -= weights[k];
+			if (r < 0) return k;
+		}
+		return keys[keys.length - 1];
+	}
+
+	/** Exponentially distributed value with the given mean. */
+	exponential(mean: number): number {
+		return -Math.log(1 - this.next()) * mean;
+	}
+
+	shuffle<T>(items: T[]): T[] {
+		for (let i = items.length - 1; i > 0; i--) {
+			const j = this.int(i + 1);
+			[items[i], items[j]] = [items[j], items[i]];
+		}
+		return items;
+	}
+
+	/** An independent stream derived from this seed and a label, so one consumer does not shift another's draws. */
+	static fork(seed: number, label: string): Rng {
+		let h = (seed ^ 0x9e3779b9) >>> 0;
+		for (let i = 0; i < label.length; i++) {
+			h = Math.imul(h ^ label.charCodeAt(i), 0x01000193) >>> 0;
+		}
+		return new Rng(h);
+	}
+}
+
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** Stripe-looking ids (`cus_QXg1o8vcGmoR32`, `ch_3Pgb...`) drawn from a seeded stream. */
+export class IdGen {
+	constructor(private readonly rng: Rng) {}
+
+	id(prefix: string, length = 24): string {
+		let s = '';
+		for (let i = 0; i < length; i++) s += ALPHABET[this.rng.int(62)];
+		return `${prefix}_${s}`;
+	}
+
+	/** A random token of letters and digits (secrets, client secrets). */
+	token(length: number): string {
+		let s = '';
+		for (let i = 0; i < length; i++) s += ALPHABET[this.rng.int(62)];
+		return s;
+	}
+}

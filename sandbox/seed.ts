@@ -1,0 +1,291 @@
+/**
+ * Seeded business: builds a believable SaaS company by running the sandbox's own billing engine forward in time
+ * from `months` ago to now: signups, subscriptions across plans / intervals / currencies, renewals, declines and
+ * retries (from the scenario model), card updates that recover failed invoices, churn, refunds, disputes, metered
+ * usage, FX, fees and daily automatic payouts. Deterministic for a seed.
+ *
+ * `balanceTransactions` adds bulk card-payment volume (one-off payments) spread over the period as compact ledger
+ * rows; their charges are rebuilt on read instead of being stored, so a million rows stay a few tens of MB.
+ */
+import type Stripe from 'stripe';
+import type { FormObject } from './core/form';
+import { Params } from './core/params';
+import { cardFee, toSettlement } from './core/ledger';
+import { addInterval, createSubscription } from './resources/billing';
+import { createCardPaymentMethod, createCustomer } from './resources/customers';
+import { createProduct, buildPrice } from './resources/catalog';
+import { meterUsage } from './resources/meters';
+import { createDispute, fxDrift, refundCharge, resolveDispute, startOfDay } from './resources/payments';
+import { schedulePayouts } from './resources/balance';
+import type { World, Meter } from './world';
+
+const DAY = 86400;
+
+export interface SeedOptions {
+	customers: number;
+	months: number;
+	balanceTransactions?: number;
+	seed: number;
+}
+
+export interface SeedReport {
+	customers: number;
+	subscriptions: number;
+	invoices: number;
+	invoicesPaid: number;
+	invoicesOpen: number;
+	chargesFailed: number;
+	charges: number;
+	refunds: number;
+	disputes: number;
+	payouts: number;
+	balanceTransactions: number;
+	events: number;
+	startedAt: number;
+	elapsedMs: number;
+}
+
+const FIRST = ['Ada', 'Ben', 'Chloe', 'Diego', 'Elif', 'Femi', 'Greta', 'Hiro', 'Ines', 'Jonas', 'Kira', 'Liam', 'Mina', 'Noor', 'Oskar', 'Priya', 'Quinn', 'Rosa', 'Sven', 'Tara', 'Umar', 'Vera', 'Wen', 'Yara', 'Zoe'];
+const LAST = ['Achebe', 'Brandt', 'Costa', 'Dubois', 'Eriksen', 'Fischer', 'Garcia', 'Haddad', 'Ito', 'Jensen', 'Kowalski', 'Lopez', 'Meyer', 'Nakamura', 'Okafor', 'Petrov', 'Rossi', 'Schmidt', 'Tanaka', 'Varga', 'Weber', 'Yilmaz'];
+const COMPANY = ['Acme', 'Bluefin', 'Cobalt', 'Driftwood', 'Ember', 'Fjord', 'Granite', 'Harbor', 'Ion', 'Juniper', 'Kestrel', 'Lumen', 'Meridian', 'Nimbus', 'Orchid', 'Pioneer', 'Quartz', 'Redwood', 'Summit', 'Tidal'];
+
+interface Market {
+	country: string;
+	currency: string;
+	locale: string;
+	city: string;
+	weight: number;
+}
+const MARKETS: Market[] = [
+	{ country: 'US', currency: 'usd', locale: 'en-US', city: 'Austin', weight: 50 },
+	{ country: 'DE', currency: 'eur', locale: 'de-DE', city: 'Berlin', weight: 15 },
+	{ country: 'FR', currency: 'eur', locale: 'fr-FR', city: 'Lyon', weight: 8 },
+	{ country: 'GB', currency: 'gbp', locale: 'en-GB', city: 'Leeds', weight: 12 },
+	{ country: 'CA', currency: 'cad', locale: 'en-CA', city: 'Toronto', weight: 8 },
+	{ country: 'AU', currency: 'aud', locale: 'en-AU', city: 'Perth', weight: 7 },
+];
+
+/** List prices per plan in minor units; yearly = 10 × monthly. */
+const PLANS = [
+	{ key: 'starter', name: 'Starter', monthly: { usd: 1900, eur: 1800, gbp: 1600, cad: 2500, aud: 2900 }, weight: 50, metered: false },
+	{ key: 'pro', name: 'Pro', monthly: { usd: 4900, eur: 4500, gbp: 3900, cad: 6500, aud: 7500 }, weight: 35, metered: true },
+	{ key: 'business', name: 'Business', monthly: { usd: 19900, eur: 18900, gbp: 16900, cad: 26900, aud: 29900 }, weight: 15, metered: true },
+] as const;
+
+function params(o: Record<string, unknown>): Params {
+	return new Params(JSON.parse(JSON.stringify(o, (_k, v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v))) as FormObject);
+}
+
+export async function seedBusiness(w: World, o: SeedOptions): Promise<SeedReport> {
+	const t0 = Date.now();
+	if (!Number.isInteger(o.customers) || o.customers < 0) throw new Error('seedData.customers must be a non-negative integer');
+	if (!Number.isInteger(o.months) || o.months < 1 || o.months > 60) throw new Error('seedData.months must be an integer between 1 and 60');
+	const r = w.business;
+	const end = w.now();
+	const endDate = new Date(end * 1000);
+	const start = startOfDay(Date.UTC(endDate.getUTCFullYear(), endDate.getUTCMonth() - o.months, endDate.getUTCDate()) / 1000);
+	w.clock.set(start);
+	// Events older than the 30-day retention would be pruned anyway; skip creating them.
+	w.eventsEnabled = false;
+	w.clock.schedule(Math.max(start, end - 30 * DAY), () => {
+		w.eventsEnabled = true;
+	});
+	schedulePayouts(w, start);
+
+	// Catalog
+	const meterId = w.id('mtr_test', 32);
+	const meter: Meter = {
+		id: meterId,
+		object: 'billing.meter',
+		created: start,
+		customer_mapping: { event_payload_key: 'stripe_customer_id', type: 'by_id' },
+		default_aggregation: { formula: 'sum' },
+		display_name: 'API requests',
+		event_name: 'api_requests',
+		event_time_window: null,
+		livemode: false,
+		status: 'active',
+		status_transitions: { deactivated_at: null },
+		updated: start,
+		value_settings: { event_payload_key: 'value' },
+	};
+	w.meters.add(meter);
+	const usageProduct = createProduct(w, params({ name: 'API requests', unit_label: 'request', metadata: { plan: 'usage' } }));
+	const usagePrice: Record<string, Stripe.Price> = {};
+	for (const cur of ['usd', 'eur', 'gbp', 'cad', 'aud']) {
+		usagePrice[cur] = buildPrice(w, params({ currency: cur, unit_amount_decimal: '0.2', recurring: { interval: 'month', usage_type: 'metered', meter: meterId }, lookup_key: `api_requests_${cur}` }), usageProduct.id);
+	}
+	const yearlyUsage: Record<string, Stripe.Price> = {};
+	for (const cur of ['usd', 'eur', 'gbp', 'cad', 'aud']) {
+		yearlyUsage[cur] = buildPrice(w, params({ currency: cur, unit_amount_decimal: '0.2', recurring: { interval: 'year', usage_type: 'metered', meter: meterId }, lookup_key: `api_requests_${cur}_yearly` }), usageProduct.id);
+	}
+	const planPrices = new Map<string, Stripe.Price>();
+	for (const plan of PLANS) {
+		const prod = createProduct(w, params({ name: plan.name, metadata: { plan: plan.key } }));
+		for (const [cur, amount] of Object.entries(plan.monthly)) {
+			planPrices.set(`${plan.key}:${cur}:month`, buildPrice(w, params({ currency: cur, unit_amount: amount, recurring: { interval: 'month' }, lookup_key: `${plan.key}_${cur}_monthly`, nickname: `${plan.name} monthly` }), prod.id));
+			planPrices.set(`${plan.key}:${cur}:year`, buildPrice(w, params({ currency: cur, unit_amount: amount * 10, recurring: { interval: 'year' }, lookup_key: `${plan.key}_${cur}_yearly`, nickname: `${plan.name} yearly` }), prod.id));
+		}
+		prod.default_price = planPrices.get(`${plan.key}:usd:month`)?.id ?? null;
+	}
+	const seats = createProduct(w, params({ name: 'Team seats (weekly)', metadata: { plan: 'seats' } }));
+	const weekly = buildPrice(w, params({ currency: 'usd', unit_amount: 900, recurring: { interval: 'week' }, lookup_key: 'seats_usd_weekly' }), seats.id);
+
+	// Customers and their subscriptions, signing up over the period (60% in the first week).
+	const meteredSubs: { customer: string; volume: number; sub: Stripe.Subscription }[] = [];
+	const hardDeclined = new Set<string>();
+	const span = end - start;
+	for (let i = 0; i < o.customers; i++) {
+		const at = r.chance(0.6) ? start + r.int(7 * DAY) : start + r.int(Math.max(1, span - DAY));
+		w.clock.schedule(at, () => {
+			const m = weightedMarket(r.next());
+			const first = r.pick(FIRST);
+			const last = r.pick(LAST);
+			const company = r.pick(COMPANY);
+			const c = createCustomer(
+				w,
+				params({
+					name: `${first} ${last}`,
+					email: `${first}.${last}${i}@${company.toLowerCase()}.example`.toLowerCase(),
+					description: `${company} ${r.pick(['GmbH', 'Inc.', 'Ltd', 'SAS', 'Pty Ltd', 'LLC'])}`,
+					address: { line1: `${r.range(1, 240)} ${r.pick(['Market', 'High', 'Haupt', 'King', 'Harbour'])} Street`, city: m.city, country: m.country, postal_code: String(r.range(10000, 99999)) },
+					preferred_locales: [m.locale],
+					metadata: { crm_id: `crm_${(100000 + i).toString(36)}`, segment: r.pick(['smb', 'mid_market', 'enterprise']) },
+				}),
+			);
+			const brand = r.weighted({ visa: 55, mastercard: 35, amex: 10 });
+			const pm = createCardPaymentMethod(w, null, { brand, last4: String(r.range(1000, 9999)), country: m.country, name: c.name, email: c.email });
+			pm.customer = c.id;
+			c.invoice_settings.default_payment_method = pm.id;
+			const plan = PLANS[r.weighted({ 0: PLANS[0].weight, 1: PLANS[1].weight, 2: PLANS[2].weight } as Record<'0' | '1' | '2', number>) as unknown as number];
+			const interval = r.chance(0.2) ? 'year' : 'month';
+			const price = planPrices.get(`${plan.key}:${m.currency}:${interval}`) as Stripe.Price;
+			const items: Record<string, unknown>[] = [{ price: price.id, quantity: plan.key === 'business' ? r.range(1, 5) : 1 }];
+			if (plan.metered) items.push({ price: (interval === 'year' ? yearlyUsage : usagePrice)[m.currency].id });
+			let sub: Stripe.Subscription;
+			if (m.currency === 'usd' && r.chance(0.05)) {
+				sub = createSubscription(w, params({ customer: c.id, items: [{ price: weekly.id, quantity: r.range(2, 20) }] }));
+			} else {
+				sub = createSubscription(w, params({ customer: c.id, items, ...(r.chance(0.15) ? { trial_period_days: 14 } : {}), metadata: { plan: plan.key } }));
+			}
+			if (plan.metered) meteredSubs.push({ customer: c.id, volume: r.range(200, 20000), sub });
+		});
+	}
+
+	// Daily business life.
+	const usage = meterUsage(w);
+	let chargeCursor = 0;
+	let usageSeq = 0;
+	for (let day = start; day < end; day += DAY) {
+		w.clock.schedule(day + 23 * 3600, () => {
+			// Metered usage: one aggregated event per customer per day.
+			for (const ms of meteredSubs) {
+				if (ms.sub.status === 'canceled') continue;
+				const v = Math.max(0, Math.round(ms.volume * (0.6 + r.next() * 0.8)));
+				usage.record(meterId, ms.customer, w.now() - r.int(20 * 3600), v, `seed_${usageSeq++}`);
+			}
+			// Refunds and disputes on recent successful charges.
+			const size = w.charges.size();
+			for (; chargeCursor < size; chargeCursor++) {
+				const ch = w.charges.at(chargeCursor);
+				if (!ch || ch.status !== 'succeeded') continue;
+				if (r.chance(0.015)) {
+					const when = w.now() + r.range(1, 6) * DAY;
+					w.clock.schedule(when, () => {
+						if (!ch.disputed && ch.amount_refunded === 0) refundCharge(w, ch, r.chance(0.7) ? ch.amount : Math.round(ch.amount / 2), 'requested_by_customer');
+					});
+				} else if (r.chance(0.004)) {
+					w.clock.schedule(w.now() + r.range(7, 30) * DAY, () => {
+						if (ch.amount_refunded > 0) return;
+						const d = createDispute(w, ch, r.pick(['fraudulent', 'product_not_received', 'subscription_canceled', 'general'] as const));
+						w.clock.schedule(w.now() + r.range(30, 75) * DAY, () => {
+							if (d.status === 'needs_response' || d.status === 'under_review') resolveDispute(w, d, r.chance(0.4));
+						});
+					});
+				}
+			}
+			// Customers with dead cards sometimes add a new one (then the next retry recovers the invoice).
+			for (const inv of w.invoices.values()) {
+				if (inv.status !== 'open' || inv.next_payment_attempt === null) continue;
+				const cust = w.customers.get(inv.customer as string);
+				const pmId = cust?.invoice_settings.default_payment_method as string | null;
+				if (!cust || !pmId) continue;
+				const cond = w.scenario.conditionOf(pmId);
+				if (cond === 'expired_card' || cond === 'lost_card' || cond === 'stolen_card') hardDeclined.add(cust.id);
+				if (hardDeclined.has(cust.id) && r.chance(0.25)) {
+					const pm = createCardPaymentMethod(w, null, { brand: 'visa', last4: String(r.range(1000, 9999)), country: 'US', name: cust.name, email: cust.email });
+					pm.customer = cust.id;
+					w.update('customer.updated', cust, (c) => (c.invoice_settings = { ...c.invoice_settings, default_payment_method: pm.id }));
+					hardDeclined.delete(cust.id);
+				}
+			}
+			// Some churn at period end.
+			for (const ms of meteredSubs) {
+				if (ms.sub.status === 'active' && !ms.sub.cancel_at_period_end && r.chance(0.0015)) {
+					w.update('customer.subscription.updated', ms.sub, (s) => (s.cancel_at_period_end = true));
+				}
+			}
+		});
+	}
+
+	// Bulk volume: one-off card payments as a Poisson process over the period.
+	const bulk = o.balanceTransactions ?? 0;
+	if (bulk > 0) {
+		const meanGap = span / bulk;
+		const bulkRng = w.business;
+		let made = 0;
+		const next = (at: number) => {
+			w.clock.schedule(at, () => {
+				if (made >= bulk) return;
+				made++;
+				const eur = bulkRng.chance(0.2);
+				const amount = 500 + bulkRng.int(29500);
+				const settled = eur ? toSettlement(amount, 'eur', fxDrift(w, 'eur', at)) : { amount, rate: null };
+				w.ledger.append({ created: at, availableOn: startOfDay(at) + 2 * DAY, amount: settled.amount, fee: cardFee(settled.amount, settled.rate !== null), type: 'charge', category: 'charge', exchangeRate: settled.rate, description: 'Online payment' });
+				const gap = Math.max(0, Math.round(bulkRng.exponential(meanGap)));
+				next(Math.min(at + gap, end - 1));
+			});
+		};
+		next(start + 1);
+	}
+
+	await w.clock.runUntil(end);
+	w.eventsEnabled = true;
+
+	let invoicesPaid = 0;
+	let invoicesOpen = 0;
+	for (const inv of w.invoices.values()) {
+		if (inv.status === 'paid') invoicesPaid++;
+		else if (inv.status === 'open') invoicesOpen++;
+	}
+	let failed = 0;
+	for (const ch of w.charges.values()) if (ch.status === 'failed') failed++;
+	return {
+		customers: w.customers.count(),
+		subscriptions: w.subscriptions.count(),
+		invoices: w.invoices.count(),
+		invoicesPaid,
+		invoicesOpen,
+		charges: w.charges.count(),
+		chargesFailed: failed,
+		refunds: w.refunds.count(),
+		disputes: w.disputes.count(),
+		payouts: w.payouts.count(),
+		balanceTransactions: w.ledger.size(),
+		events: w.events.count(),
+		startedAt: start,
+		elapsedMs: Date.now() - t0,
+	};
+}
+
+function weightedMarket(x: number): Market {
+	const total = MARKETS.reduce((s, m) => s + m.weight, 0);
+	let acc = 0;
+	for (const m of MARKETS) {
+		acc += m.weight / total;
+		if (x < acc) return m;
+	}
+	return MARKETS[0];
+}
+
+export { addInterval };
