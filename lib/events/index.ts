@@ -1,0 +1,6 @@
+export * from './catalog';
+export * from './constants';
+export * from './dedupe';
+export * from './filter';
+export * from './flatten';
+export * from './poll';

@@ -1,0 +1,356 @@
+/**
+ * The core of the Events Poll Trigger: list `/v1/events` since a persistent cursor and return
+ * what is new, oldest first, exactly once across polls and restarts.
+ *
+ * Facts it relies on (https://docs.stripe.com/api/events/list, read 2025): the list is sorted
+ * newest first; `created` is in whole seconds, so many events share one; `created[gte]`,
+ * `created[lte]`, `starting_after` and `limit` (1 to 100) page through it stably; events are
+ * listed for 30 days only.
+ *
+ * The cursor is a high-water mark `created` plus the ids of the events already handled whose
+ * `created` is within `overlapSeconds` of it. Each poll lists `created >= mark - overlap` and
+ * drops the ids it already knows, so
+ * - several events in one second are neither lost nor emitted twice (with overlap 0 the cursor
+ *   is exactly "last second seen + the ids seen in it");
+ * - an event created in an already-polled second that becomes visible late, or stamped by a
+ *   Stripe clock slightly behind ours, is still picked up if it is at most `overlapSeconds` late.
+ *
+ * Catch-up after downtime is bounded: when more than `maxEventsPerPoll` new events are pending,
+ * the poll narrows the time window (halving it) until the oldest pending events fit, emits those
+ * and leaves the rest to the next polls, so items stay oldest first and one poll never has to
+ * hold a month of events in memory.
+ *
+ * Pure: the clock is `now`, the API is the injected `listEvents`.
+ */
+import { STRIPE_EVENT_RETENTION_SECONDS } from './constants';
+
+/** What the poll reads of an event. Stripe's `Stripe.Event` fits. */
+export interface PollableEvent {
+	id: string;
+	/** Unix seconds. */
+	created: number;
+}
+
+/** Parameters for one `GET /v1/events` page; map them to `created[gte]`, `created[lte]`, `starting_after`, `limit`, `types[]`. */
+export interface ListEventsParams {
+	createdGte: number;
+	/** Set only while catching up in windows. */
+	createdLte?: number;
+	startingAfter?: string;
+	limit: number;
+	/** Stripe's own type filter (at most 20 types); absent means all types. */
+	types?: string[];
+}
+
+/** One page of the list, as Stripe returns it (newest first). */
+export interface ListEventsPage<T> {
+	data: T[];
+	has_more: boolean;
+}
+
+/** Fetches one page of `GET /v1/events`. */
+export type ListEvents<T> = (params: ListEventsParams) => Promise<ListEventsPage<T>>;
+
+/** The persistent poll position (JSON; keep it in workflow static data). */
+export interface PollCursor {
+	v: 1;
+	/** High-water mark, unix seconds: everything created before `created - overlap` is done. */
+	created: number;
+	/** `[eventId, created]` of handled events with `created >= this.created - overlap`, oldest first. */
+	seen: Array<[string, number]>;
+}
+
+/** Why events may have been missed. */
+export interface PollGap {
+	reason: 'retentionExceeded' | 'cursorUnreadable';
+	/** A sentence for the user (and the node's log). */
+	message: string;
+	/** Start of the period whose events may be lost, ISO 8601, if known. */
+	lostFrom: string | null;
+	/** End of that period, ISO 8601, if known. */
+	lostUntil: string | null;
+}
+
+/** Input of {@link pollEvents}. */
+export interface PollOptions<T extends PollableEvent> {
+	listEvents: ListEvents<T>;
+	/** Current time, unix seconds. */
+	now: number;
+	/** The stored cursor from the previous poll; `undefined` on the first poll. */
+	cursor?: unknown;
+	/**
+	 * First poll only: also emit the events of this many seconds before `now`. Default 0: the
+	 * first poll emits nothing and only takes position. At most 30 days (Stripe's retention).
+	 */
+	lookbackSeconds?: number;
+	/** How late an event may become visible and still be caught. Default 10 s; 0 is allowed. */
+	overlapSeconds?: number;
+	/** Most new events one poll emits while catching up. Default 1,000. */
+	maxEventsPerPoll?: number;
+	/** Page size, 1 to 100 (Stripe's maximum and the default). */
+	pageSize?: number;
+	/**
+	 * Selected event types. Passed on to Stripe's list filter when there are 1 to 20 of them and
+	 * no `*`; otherwise all types are listed (use `filter` to select).
+	 */
+	types?: readonly string[];
+	/** Which new events to emit (type and live/test filter); the others are marked handled silently. */
+	filter?: (event: T) => boolean;
+}
+
+/** Outcome of {@link pollEvents}. Store `cursor` only after the events were emitted. */
+export interface PollResult<T extends PollableEvent> {
+	/** New events that pass `filter`, oldest first. */
+	events: T[];
+	/** The position to store for the next poll. */
+	cursor: PollCursor;
+	/** True when there was no usable cursor (first run, or unreadable stored data). */
+	firstRun: boolean;
+	/** False when more events are pending than `maxEventsPerPoll`; poll again soon. */
+	caughtUp: boolean;
+	/** Set when events may have been missed; say so to the user. */
+	gap: PollGap | null;
+	/** New events not emitted: filtered out, or older than the first run's start. */
+	skipped: number;
+	/** Number of list requests made. */
+	requests: number;
+}
+
+/** Defaults, exported for the node's parameter descriptions. */
+export const POLL_DEFAULTS = {
+	lookbackSeconds: 0,
+	overlapSeconds: 10,
+	maxEventsPerPoll: 1000,
+	pageSize: 100,
+} as const;
+
+/** Stripe's list filter accepts at most 20 types. */
+export const MAX_LIST_TYPES = 20;
+
+interface WindowResult<T> {
+	/** Distinct events of the window, in list order (newest first). */
+	events: T[];
+	complete: boolean;
+	/** How many of `events` the cursor did not know. */
+	unseen: number;
+}
+
+/**
+ * For a window that overflowed: the smallest upper bound that surely overflows too, i.e. the
+ * `created` of the (cap+1)-th oldest new event among those fetched (all of them lie in it).
+ */
+function overflowBound<T extends PollableEvent>(window: WindowResult<T>, known: ReadonlyMap<string, number>, cap: number): number {
+	const created = window.events
+		.filter((event) => !known.has(event.id))
+		.map((event) => event.created)
+		.sort((a, b) => a - b);
+	return created[cap];
+}
+
+/**
+ * Polls for new events. See the module comment for the guarantees.
+ *
+ * Call it, emit `events`, then store `cursor` (e.g. `staticData.cursor = result.cursor`). If
+ * `listEvents` throws, the error propagates and nothing is to be stored, so the next poll
+ * retries from the same position.
+ *
+ * @throws RangeError for invalid options (programming or configuration errors).
+ * @throws Error when `listEvents` breaks the list contract (events outside the requested
+ *   `created` range, `has_more` without progress): a transport bug that would otherwise loop.
+ */
+export async function pollEvents<T extends PollableEvent>(options: PollOptions<T>): Promise<PollResult<T>> {
+	const now = options.now;
+	if (typeof now !== 'number' || !Number.isFinite(now) || now < 0) {
+		throw new RangeError('pollEvents: "now" must be the current time in unix seconds.');
+	}
+	if (now > 1e11) {
+		throw new RangeError('pollEvents: "now" looks like milliseconds; pass unix seconds (Math.floor(Date.now() / 1000)).');
+	}
+	const lookback = options.lookbackSeconds ?? POLL_DEFAULTS.lookbackSeconds;
+	const overlap = options.overlapSeconds ?? POLL_DEFAULTS.overlapSeconds;
+	const cap = options.maxEventsPerPoll ?? POLL_DEFAULTS.maxEventsPerPoll;
+	const pageSize = options.pageSize ?? POLL_DEFAULTS.pageSize;
+	if (!Number.isInteger(lookback) || lookback < 0 || lookback > STRIPE_EVENT_RETENTION_SECONDS) {
+		throw new RangeError(
+			`pollEvents: "lookbackSeconds" must be a whole number from 0 to ${STRIPE_EVENT_RETENTION_SECONDS} (30 days, Stripe's event retention).`,
+		);
+	}
+	if (!Number.isInteger(overlap) || overlap < 0) {
+		throw new RangeError('pollEvents: "overlapSeconds" must be a whole number of seconds, 0 or more.');
+	}
+	if (!Number.isInteger(cap) || cap < 1) {
+		throw new RangeError('pollEvents: "maxEventsPerPoll" must be a whole number of at least 1.');
+	}
+	if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) {
+		throw new RangeError('pollEvents: "pageSize" must be a whole number from 1 to 100 (Stripe\'s limit).');
+	}
+	const types = listTypes(options.types);
+
+	const restored = readCursor(options.cursor);
+	const firstRun = restored === undefined;
+	let gap: PollGap | null = null;
+	let mark: number;
+	let emitFrom: number;
+	const known = new Map<string, number>();
+	if (restored === undefined) {
+		mark = now - lookback;
+		// Without lookback the first poll only takes position: nothing before it is emitted.
+		emitFrom = lookback > 0 ? mark : Number.POSITIVE_INFINITY;
+		if (options.cursor !== undefined && options.cursor !== null) {
+			gap = {
+				reason: 'cursorUnreadable',
+				message:
+					'The stored poll position could not be read, so polling restarted from now. Events created since the last successful poll may have been missed; check them in the Stripe Dashboard (Developers > Events).',
+				lostFrom: null,
+				lostUntil: isoOf(mark),
+			};
+		}
+	} else {
+		mark = restored.created;
+		emitFrom = Number.NEGATIVE_INFINITY;
+		for (const [id, created] of restored.seen) known.set(id, created);
+		const oldestListed = now - STRIPE_EVENT_RETENTION_SECONDS;
+		if (mark < oldestListed) {
+			gap = {
+				reason: 'retentionExceeded',
+				message: `The last poll position is from ${isoOf(mark)}, more than 30 days ago. Stripe lists events for 30 days only, so events created between ${isoOf(mark)} and ${isoOf(oldestListed)} can no longer be fetched and may have been missed. Events since then are being delivered.`,
+				lostFrom: isoOf(mark),
+				lostUntil: isoOf(oldestListed),
+			};
+		}
+	}
+
+	const gte = Math.max(0, mark - overlap);
+	let requests = 0;
+
+	const fetchWindow = async (upper: number | undefined, capped: boolean): Promise<WindowResult<T>> => {
+		const events: T[] = [];
+		const ids = new Set<string>();
+		let unseen = 0;
+		let startingAfter: string | undefined;
+		for (;;) {
+			const params: ListEventsParams = { createdGte: gte, limit: pageSize };
+			if (upper !== undefined) params.createdLte = upper;
+			if (startingAfter !== undefined) params.startingAfter = startingAfter;
+			if (types !== undefined) params.types = [...types];
+			const page = await options.listEvents(params);
+			requests++;
+			if (typeof page !== 'object' || page === null || !Array.isArray(page.data) || typeof page.has_more !== 'boolean') {
+				throw new Error('pollEvents: listEvents must resolve with { data: [...], has_more: boolean }, as GET /v1/events does.');
+			}
+			let progressed = false;
+			for (const event of page.data) {
+				checkEvent(event, gte, upper);
+				if (ids.has(event.id)) continue;
+				ids.add(event.id);
+				progressed = true;
+				events.push(event);
+				if (!known.has(event.id)) unseen++;
+			}
+			if (capped && unseen > cap) return { events, complete: false, unseen };
+			if (!page.has_more) return { events, complete: true, unseen };
+			if (!progressed) {
+				throw new Error(
+					'pollEvents: listEvents returned has_more: true without any new event; check that starting_after is passed to Stripe.',
+				);
+			}
+			startingAfter = page.data[page.data.length - 1].id;
+		}
+	};
+
+	// Find the window: everything if it fits; else search the time axis for an upper bound whose
+	// window holds between half and all of `maxEventsPerPoll` new events. `fits` is the largest
+	// bound known to fit, `overflows` the smallest known not to.
+	let upper: number | undefined;
+	let window = await fetchWindow(undefined, true);
+	if (!window.complete) {
+		let overflows = overflowBound(window, known, cap);
+		let fits: { upper: number; window: WindowResult<T> } | undefined;
+		for (;;) {
+			const base = fits?.upper ?? mark;
+			const probe = Math.floor((base + overflows) / 2);
+			if (probe <= base) break;
+			const result = await fetchWindow(probe, true);
+			if (result.complete) {
+				fits = { upper: probe, window: result };
+				if (result.unseen * 2 >= cap) break;
+			} else {
+				overflows = overflowBound(result, known, cap);
+			}
+		}
+		if (fits !== undefined) {
+			upper = fits.upper;
+			window = fits.window;
+		} else {
+			// The pending events crowd into the second after the mark; take it whole, however
+			// large, so that every poll advances.
+			upper = mark + 1;
+			window = await fetchWindow(upper, false);
+		}
+	}
+
+	let newest = Number.NEGATIVE_INFINITY;
+	for (const event of window.events) newest = Math.max(newest, event.created);
+	// A complete open window means everything up to now was listed; a bounded one, up to `upper`.
+	const nextMark = Math.max(mark, newest, upper ?? now);
+
+	const fresh = window.events.filter((event) => !known.has(event.id)).reverse();
+	// Stable sort: same-second events keep Stripe's order, reversed to oldest first.
+	fresh.sort((a, b) => a.created - b.created);
+	const filter = options.filter;
+	const events = fresh.filter((event) => event.created >= emitFrom && (filter === undefined || filter(event)));
+
+	for (const event of window.events) known.set(event.id, event.created);
+	const seen = [...known.entries()]
+		.filter(([, created]) => created >= nextMark - overlap)
+		.sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+
+	return {
+		events,
+		cursor: { v: 1, created: nextMark, seen },
+		firstRun,
+		caughtUp: upper === undefined,
+		gap,
+		skipped: fresh.length - events.length,
+		requests,
+	};
+}
+
+/**
+ * Reads a stored cursor. Returns `undefined` for anything that is not a cursor (then
+ * {@link pollEvents} starts afresh and reports it). Unreadable `seen` entries are dropped.
+ */
+export function readCursor(value: unknown): PollCursor | undefined {
+	if (typeof value !== 'object' || value === null) return undefined;
+	const candidate = value as { v?: unknown; created?: unknown; seen?: unknown };
+	if (candidate.v !== 1 || typeof candidate.created !== 'number' || !Number.isFinite(candidate.created)) return undefined;
+	if (!Array.isArray(candidate.seen)) return undefined;
+	const seen: Array<[string, number]> = [];
+	for (const entry of candidate.seen) {
+		if (Array.isArray(entry) && typeof entry[0] === 'string' && typeof entry[1] === 'number') seen.push([entry[0], entry[1]]);
+	}
+	return { v: 1, created: candidate.created, seen };
+}
+
+function listTypes(types: readonly string[] | undefined): string[] | undefined {
+	if (types === undefined) return undefined;
+	const list = [...new Set(types.filter((t) => typeof t === 'string' && t !== ''))];
+	if (list.length === 0 || list.length > MAX_LIST_TYPES || list.includes('*')) return undefined;
+	return list.sort();
+}
+
+function checkEvent(event: unknown, gte: number, upper: number | undefined): asserts event is PollableEvent {
+	const e = event as Partial<PollableEvent> | null;
+	if (typeof e !== 'object' || e === null || typeof e.id !== 'string' || typeof e.created !== 'number') {
+		throw new Error('pollEvents: listEvents returned an item without a string "id" and a numeric "created".');
+	}
+	if (e.created < gte || (upper !== undefined && e.created > upper)) {
+		throw new Error(
+			`pollEvents: listEvents returned event ${e.id} created at ${e.created}, outside the requested range (created >= ${gte}${upper === undefined ? '' : ` and <= ${upper}`}). Pass createdGte/createdLte to Stripe as created[gte]/created[lte].`,
+		);
+	}
+}
+
+function isoOf(seconds: number): string {
+	return new Date(seconds * 1000).toISOString();
+}
