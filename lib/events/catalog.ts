@@ -81,7 +81,7 @@ export const EVENT_TYPE_GROUPS: readonly EventTypeGroup[] = (() => {
  * The options for the "Events" multi-select: `*` first, then every event type sorted by value,
  * which keeps each group (`customer.*`, `invoice.*`, ...) together. Descriptions are Stripe's.
  */
-export const EVENT_TYPE_OPTIONS: readonly EventTypeOption[] = [
+export const EVENT_TYPE_OPTIONS: EventTypeOption[] = [
 	{
 		name: 'All Events (*)',
 		value: ALL_EVENTS,

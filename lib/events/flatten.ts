@@ -97,14 +97,29 @@ export function customerIdOf(object: unknown): string | null {
 	return null;
 }
 
-function isoFromCreated(created: unknown, eventId: string): string {
+function createdMs(created: unknown, eventId: string): number {
 	let ms: number | undefined;
 	if (typeof created === 'number' && Number.isFinite(created)) ms = created * 1000;
 	else if (typeof created === 'string') ms = Date.parse(created);
 	if (ms === undefined || Number.isNaN(ms)) {
 		throw new TypeError(`Event ${eventId} has no valid "created" timestamp (got ${JSON.stringify(created)}).`);
 	}
-	return new Date(ms).toISOString();
+	return ms;
+}
+
+function isoFromCreated(created: unknown, eventId: string): string {
+	return new Date(createdMs(created, eventId)).toISOString();
+}
+
+/**
+ * An event's `created` in unix seconds, for snapshot events (already seconds) and thin events
+ * (ISO strings, rounded down), e.g. for the staleness check.
+ *
+ * @throws TypeError when the event has no usable `created` timestamp.
+ */
+export function createdSeconds(event: TriggerEvent): number {
+	const raw = event as unknown as Json;
+	return Math.floor(createdMs(raw.created, String(raw.id)) / 1000);
 }
 
 /** Options of {@link flattenEvent}. */

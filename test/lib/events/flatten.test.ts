@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 
 import type Stripe from 'stripe';
 
-import { amountOf, customerIdOf, flattenEvent, type EventItem } from '../../../lib/events/flatten';
+import { amountOf, createdSeconds, customerIdOf, flattenEvent, type EventItem } from '../../../lib/events/flatten';
 import type { FetchedThinEvent } from '../../../lib/webhooks/thin';
 
 // Stripe's official example objects (MIT), see /work/shared/stripe/LICENSE-stripe-openapi.
@@ -169,5 +169,17 @@ describe('flattenEvent on thin events', () => {
 	it('handles a thin event without related object or reason', () => {
 		const item = flattenEvent({ ...thin, related_object: null, reason: null, context: null });
 		expect(item).toMatchObject({ objectId: null, objectType: null, requestId: null, account: null });
+	});
+});
+
+describe('createdSeconds', () => {
+	it('returns snapshot seconds as they are and floors thin ISO timestamps', () => {
+		expect(createdSeconds(eventOf('charge.succeeded', fixture('charge')))).toBe(1_760_000_000);
+		const thin = { id: 'evt_t', object: 'v2.core.event', type: 'v1.charge.succeeded', created: '2025-10-09T08:53:20.999Z', livemode: false } as const;
+		expect(createdSeconds(thin)).toBe(1_760_000_000);
+	});
+
+	it('throws for an unusable created', () => {
+		expect(() => createdSeconds({ id: 'evt_t', object: 'v2.core.event', type: 'x', created: 'soon', livemode: false })).toThrow(/evt_t/);
 	});
 });
