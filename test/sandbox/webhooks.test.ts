@@ -45,7 +45,7 @@ describe('webhook delivery', () => {
 		const rx = await webhookReceiver();
 		const rx2 = await webhookReceiver();
 		try {
-			await stripe.webhookEndpoints.create({ url: rx.url, enabled_events: ['invoice.*', 'customer.created'] });
+			await stripe.webhookEndpoints.create({ url: rx.url, enabled_events: ['invoice.*' as Stripe.WebhookEndpointCreateParams.EnabledEvent, 'customer.created'] });
 			const off = await stripe.webhookEndpoints.create({ url: rx2.url, enabled_events: ['*'] });
 			await stripe.webhookEndpoints.update(off.id, { disabled: true });
 			const c = await stripe.customers.create({});
