@@ -21,8 +21,10 @@ function credentials() {
 	return { stripeRevOpsApi: { secretKey: sandbox.secretKey, baseUrl: sandbox.url, apiVersion: '2026-10-28.endive', stripeAccount: '' } };
 }
 
+// Each test gets its own node id: the trigger's in-process memory is keyed by workflow and node.
+let nodeCounter = 0;
 async function host(parameters: Record<string, unknown>, staticData?: Record<string, unknown>) {
-	const h = await startWebhookHost(triggerWorkflow(parameters as never), { credentials: credentials(), staticData: staticData as never });
+	const h = await startWebhookHost(triggerWorkflow(parameters as never, `trigger-${++nodeCounter}`), { credentials: credentials(), staticData: staticData as never });
 	hosts.push(h);
 	return h;
 }
@@ -130,7 +132,7 @@ describe('deliveries', () => {
 		const eventId = (h.emitted[0][0].json as { eventId: string }).eventId;
 		// "Restart": a new host (fresh process memory is simulated by a different node id key) from the saved static data.
 		const saved = JSON.parse(JSON.stringify(h.staticData));
-		const restarted = await startWebhookHost(triggerWorkflow({ events: ['customer.created'] } as never, 'trigger-restarted'), {
+		const restarted = await startWebhookHost(triggerWorkflow({ events: ['customer.created'] } as never, `trigger-restarted-${++nodeCounter}`), {
 			credentials: credentials(),
 			staticData: { 'node:Stripe RevOps Trigger': saved['node:Stripe RevOps Trigger'] },
 		});
