@@ -276,3 +276,33 @@ export async function runWorkflow(json: WorkflowJson, options: RunOptions = {}):
 	}
 	return { status: run.status, outputs, order, errors, run, workflow };
 }
+
+export interface PollRun {
+	items: INodeExecutionData[][] | null;
+	/** The workflow's static data after the poll (what n8n would persist). */
+	staticData: IDataObject;
+}
+
+/**
+ * Runs one poll of a polling trigger with n8n-core's PollContext, as n8n's poll scheduler does.
+ * Pass the returned `staticData` to the next call; a JSON copy of it simulates a restart.
+ */
+export async function runPoll(
+	json: WorkflowJson,
+	nodeName: string,
+	options: { credentials: Record<string, ICredentialDataDecryptedObject>; staticData?: IDataObject; mode?: WorkflowExecuteMode },
+): Promise<PollRun> {
+	const { PollContext } = await import('n8n-core');
+	const staticData = options.staticData ?? {};
+	const workflow = await buildWorkflow(json, staticData);
+	const node = workflow.getNode(nodeName);
+	if (!node) throw new Error(`No node ${nodeName}`);
+	const type = workflow.nodeTypes.getByNameAndVersion(node.type, node.typeVersion);
+	if (!type.poll) throw new Error(`${node.type} is not a polling node`);
+	const data = await additionalData(options.credentials);
+	const context = new PollContext(workflow, node, data, options.mode ?? 'trigger', 'activate');
+	const items = await type.poll.call(context);
+	const after = JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject;
+	delete after.__dataChanged;
+	return { items, staticData: after };
+}
