@@ -10,6 +10,7 @@
 import type Stripe from 'stripe';
 import type { FormObject } from './core/form';
 import { Params } from './core/params';
+import { Rng } from './core/rng';
 import { cardFee, toSettlement } from './core/ledger';
 import { addInterval, createSubscription } from './resources/billing';
 import { createCardPaymentMethod, createCustomer } from './resources/customers';
@@ -232,7 +233,7 @@ export async function seedBusiness(w: World, o: SeedOptions): Promise<SeedReport
 	const bulk = o.balanceTransactions ?? 0;
 	if (bulk > 0) {
 		const meanGap = span / bulk;
-		const bulkRng = w.business;
+		const bulkRng = Rng.fork(o.seed, 'bulk');
 		let made = 0;
 		const next = (at: number) => {
 			w.clock.schedule(at, () => {

@@ -95,7 +95,7 @@ export class World {
 		scenario: Partial<ScenarioParams> = {},
 	) {
 		this.clock = new Clock(now);
-		this.ids = new IdGen(Rng.fork(seed, 'ids'));
+		this.ids = new IdGen(seed);
 		this.outcomes = Rng.fork(seed, 'outcomes');
 		this.business = Rng.fork(seed, 'business');
 		this.scenario = new Scenario({ ...DEFAULT_SCENARIO, ...scenario }, seed);

@@ -71,20 +71,33 @@ export class Rng {
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-/** Stripe-looking ids (`cus_QXg1o8vcGmoR32`, `ch_3Pgb...`) drawn from a seeded stream. */
+/**
+ * Stripe-looking ids (`cus_QXg1o8vcGmoR32`, `ch_3Pgb...`): one seeded stream per prefix, so how many objects of one
+ * kind exist never shifts the ids of another kind.
+ */
 export class IdGen {
-	constructor(private readonly rng: Rng) {}
+	private streams = new Map<string, Rng>();
+
+	constructor(private readonly seed: number) {}
+
+	private stream(label: string): Rng {
+		let r = this.streams.get(label);
+		if (!r) this.streams.set(label, (r = Rng.fork(this.seed, `ids:${label}`)));
+		return r;
+	}
 
 	id(prefix: string, length = 24): string {
+		const rng = this.stream(prefix);
 		let s = '';
-		for (let i = 0; i < length; i++) s += ALPHABET[this.rng.int(62)];
+		for (let i = 0; i < length; i++) s += ALPHABET[rng.int(62)];
 		return `${prefix}_${s}`;
 	}
 
-	/** A random token of letters and digits (secrets, client secrets). */
+	/** A random token of letters and digits (secrets, client secrets, URLs). */
 	token(length: number): string {
+		const rng = this.stream('#token');
 		let s = '';
-		for (let i = 0; i < length; i++) s += ALPHABET[this.rng.int(62)];
+		for (let i = 0; i < length; i++) s += ALPHABET[rng.int(62)];
 		return s;
 	}
 }
