@@ -1,0 +1,92 @@
+import { Rng } from '../../sandbox/core/rng';
+import { DEFAULT_SCENARIO, Scenario, TEST_CARDS, decline, type DeclineCode } from '../../sandbox/scenario';
+
+const HOUR = 3600;
+const DAY = 86400;
+
+describe('payment outcome model', () => {
+	it('gives Stripe test cards their documented outcomes', () => {
+		const s = new Scenario(DEFAULT_SCENARIO, 1);
+		const rng = new Rng(1);
+		const expectations: [string, DeclineCode | null][] = [
+			['pm_card_visa', null],
+			['pm_card_mastercard', null],
+			['pm_card_chargeDeclined', 'generic_decline'],
+			['pm_card_chargeDeclinedInsufficientFunds', 'insufficient_funds'],
+			['pm_card_chargeDeclinedExpiredCard', 'expired_card'],
+			['pm_card_chargeDeclinedLostCard', 'lost_card'],
+			['pm_card_chargeDeclinedStolenCard', 'stolen_card'],
+			['pm_card_chargeDeclinedIncorrectCvc', 'incorrect_cvc'],
+			['pm_card_chargeDeclinedProcessingError', 'processing_error'],
+		];
+		for (const [token, code] of expectations) {
+			s.testCards.set(`pm_${token}`, TEST_CARDS[token]);
+			for (let i = 0; i < 5; i++) {
+				const o = s.decide(`pm_${token}`, 'cus_x', 1_700_000_000 + i * DAY, rng);
+				expect(o.ok ? null : o.decline.decline_code).toBe(code);
+			}
+		}
+		expect(decline('expired_card')).toMatchObject({ code: 'expired_card', message: 'Your card has expired.' });
+		expect(decline('insufficient_funds')).toMatchObject({ code: 'card_declined', advice_code: 'try_again_later' });
+	});
+
+	it('draws fresh declines at about the configured rate and distribution', () => {
+		const s = new Scenario(DEFAULT_SCENARIO, 2);
+		const rng = new Rng(2);
+		const codes = new Map<string, number>();
+		const n = 20000;
+		for (let i = 0; i < n; i++) {
+			const o = s.decide(`pm_${i}`, `cus_${i}`, 1_700_000_000, rng);
+			if (!o.ok) codes.set(o.decline.decline_code, (codes.get(o.decline.decline_code) ?? 0) + 1);
+		}
+		const declined = [...codes.values()].reduce((a, b) => a + b, 0);
+		expect(declined / n).toBeGreaterThan(0.06);
+		expect(declined / n).toBeLessThan(0.08);
+		const top = [...codes.entries()].sort((a, b) => b[1] - a[1])[0][0];
+		expect(top).toBe('insufficient_funds');
+	});
+
+	it('never clears expired, lost or stolen cards until the payment method changes', () => {
+		const s = new Scenario(DEFAULT_SCENARIO, 3);
+		const rng = new Rng(3);
+		for (const code of ['expired_card', 'lost_card', 'stolen_card'] as const) {
+			s.setCondition('pm_dead', code);
+			for (let d = 0; d < 60; d++) expect(s.decide('pm_dead', 'cus_1', 1_700_000_000 + d * DAY, rng)).toMatchObject({ ok: false, decline: { decline_code: code } });
+			expect(s.decide('pm_new', 'cus_1', 1_700_000_000, new Rng(99))).toMatchObject({ ok: true });
+		}
+	});
+
+	it('clears issuer outages within the configured hours', () => {
+		const s = new Scenario({ ...DEFAULT_SCENARIO, outage: { meanHours: 3, maxHours: 12 } }, 4);
+		const rng = new Rng(4);
+		const t = 1_700_000_000;
+		for (let i = 0; i < 50; i++) {
+			s.setCondition(`pm_o${i}`, 'issuer_not_available', t);
+			expect(s.decide(`pm_o${i}`, 'cus_1', t, rng).ok).toBe(false);
+			expect(s.decide(`pm_o${i}`, 'cus_1', t + 12 * HOUR, rng).ok).toBe(true);
+		}
+	});
+
+	it('clears insufficient funds far more often just after a payday in the customer time zone', () => {
+		const s = new Scenario({ ...DEFAULT_SCENARIO, paydays: { semimonthly: 1, biweeklyFriday: 0, lastWeekday: 0 } }, 5);
+		const rng = new Rng(5);
+		const customer = 'cus_payday';
+		const offset = s.profile(customer).utcOffsetHours;
+		// Noon local time on the 16th (a day after the 15th payday) vs. the 10th (outside the 3-day window after the 1st).
+		const at = (day: number) => Date.UTC(2026, 2, day, 12) / 1000 - offset * HOUR;
+		expect(s.afterPayday(customer, at(16))).toBe(true);
+		expect(s.afterPayday(customer, at(10))).toBe(false);
+		const rate = (day: number) => {
+			let ok = 0;
+			for (let i = 0; i < 4000; i++) {
+				s.setCondition(`pm_${day}_${i}`, 'insufficient_funds');
+				if (s.decide(`pm_${day}_${i}`, customer, at(day), rng).ok) ok++;
+			}
+			return ok / 4000;
+		};
+		const after = rate(16);
+		const before = rate(10);
+		expect(after).toBeGreaterThan(0.55);
+		expect(before).toBeLessThan(0.25);
+	});
+});
