@@ -38,6 +38,7 @@ interface IdempotentEntry {
 	status: number;
 	body: string;
 	createdAt: number;
+	requestId: string;
 }
 
 /** Token bucket on wall-clock time (rate limits are real time, not test-clock time). */
@@ -255,7 +256,7 @@ export class SandboxServer {
 							extra,
 						);
 					}
-					return this.send(res, prior.status, prior.body, requestId, { ...extra, 'Idempotent-Replayed': 'true', 'Original-Request': prior.body.length ? 'true' : 'false' });
+					return this.send(res, prior.status, prior.body, requestId, { ...extra, 'Idempotent-Replayed': 'true', 'Original-Request': prior.requestId });
 				}
 			}
 		}
@@ -292,7 +293,7 @@ export class SandboxServer {
 			this.world.currentRequest = { id: null, idempotency_key: null };
 		}
 		if (idemSlot && status !== 429) {
-			this.idempotency.set(idemSlot, { method, path, params: canonical(form), status, body: payload, createdAt: this.world.now() });
+			this.idempotency.set(idemSlot, { method, path, params: canonical(form), status, body: payload, createdAt: this.world.now(), requestId });
 		}
 		this.send(res, status, payload, requestId, extra);
 	}

@@ -94,6 +94,7 @@ describe('wire behaviour', () => {
 		const again = await stripe.customers.create({ email: 'idem@example.com' }, { idempotencyKey: 'key-1' });
 		expect(again.id).toBe(first.id);
 		expect(again.lastResponse.headers['idempotent-replayed']).toBe('true');
+		expect(again.lastResponse.headers['original-request']).toBe(first.lastResponse.requestId);
 		const count = (await stripe.customers.list({ email: 'idem@example.com' })).data.length;
 		expect(count).toBe(1);
 		const conflict = await stripe.customers.create({ email: 'other@example.com' }, { idempotencyKey: 'key-1' }).catch((e: unknown) => e);
