@@ -37,6 +37,7 @@ interface Delivery {
 	endpoint: string;
 	event: Stripe.Event | ThinEvent;
 	attempt: number;
+	/** Sent to a v2 event destination (thin or snapshot payload) rather than a webhook endpoint. */
 	thin: boolean;
 }
 
@@ -50,6 +51,13 @@ export interface ThinEvent {
 	related_object: { id: string; type: string; url: string } | null;
 	reason: null;
 	data?: Record<string, unknown>;
+	/** For `v1.*` thin events: the id of the v1 snapshot event. */
+	snapshot_event?: string;
+}
+
+const PATHS: Record<string, string> = { 'billing.meter': 'billing/meters', invoiceitem: 'invoiceitems' };
+function resourcePath(objectType: string): string {
+	return PATHS[objectType] ?? `${objectType}s`;
 }
 
 export interface DeliveryRecord {
@@ -126,13 +134,31 @@ export class Dispatcher {
 			e.pending_webhooks++;
 			this.push({ endpoint: ep.id, event: e, attempt: 1, thin: false });
 		}
+		// Event destinations: snapshot destinations get the v1 event; thin ones a `v1.<type>` notification.
+		const obj = e.data.object as { id?: string; object?: string };
+		for (const dest of this.destinations.values()) {
+			if (dest.status !== 'enabled') continue;
+			if (dest.event_payload === 'snapshot' && matches(dest.enabled_events, e.type)) {
+				e.pending_webhooks++;
+				this.push({ endpoint: dest.id, event: e, attempt: 1, thin: true });
+			} else if (dest.event_payload === 'thin' && matches(dest.enabled_events, `v1.${e.type}`)) {
+				const related = obj.id && obj.object ? { id: obj.id, type: obj.object, url: `/v1/${resourcePath(obj.object)}/${obj.id}` } : null;
+				const thin = this.thinEvent(`v1.${e.type}`, related, undefined, e.id);
+				this.push({ endpoint: dest.id, event: thin, attempt: 1, thin: true });
+			}
+		}
 		if (this.opts.autoDeliver) this.pump();
+	}
+
+	private thinEvent(type: string, related: ThinEvent['related_object'], data: Record<string, unknown> | undefined, snapshot: string | null): ThinEvent {
+		const ev: ThinEvent = { id: this.w.id('evt_test', 24), object: 'v2.core.event', type, created: new Date(this.w.now() * 1000).toISOString(), livemode: false, context: null, related_object: related, reason: null, ...(data ? { data } : {}), ...(snapshot ? { snapshot_event: snapshot } : {}) };
+		this.thinEvents.set(ev.id, ev);
+		return ev;
 	}
 
 	/** Sends a thin event (`v2.core.event`) to event destinations that subscribe to its type. */
 	emitThin(type: string, related: { id: string; type: string; url: string } | null, data?: Record<string, unknown>): ThinEvent {
-		const ev: ThinEvent = { id: this.w.id('evt_test', 24), object: 'v2.core.event', type, created: new Date(this.w.now() * 1000).toISOString(), livemode: false, context: null, related_object: related, reason: null, ...(data ? { data } : {}) };
-		this.thinEvents.set(ev.id, ev);
+		const ev = this.thinEvent(type, related, data, null);
 		for (const d of this.destinations.values()) {
 			if (d.status === 'enabled' && d.event_payload === 'thin' && matches(d.enabled_events, type)) this.push({ endpoint: d.id, event: ev, attempt: 1, thin: true });
 		}
@@ -193,7 +219,7 @@ export class Dispatcher {
 	private async send(d: Delivery): Promise<void> {
 		const target = this.target(d);
 		if (!target) return;
-		if (!d.thin) {
+		if (d.event.object === 'event') {
 			const ev = this.w.events.get((d.event as Stripe.Event).id);
 			if (ev) d.event = ev;
 		}
@@ -211,7 +237,7 @@ export class Dispatcher {
 		this.log.push({ endpoint: d.endpoint, event: d.event.id, type: d.event.type, attempt: d.attempt, status, error, at: this.w.now() });
 		const ok = status !== null && status >= 200 && status < 300;
 		if (ok) {
-			if (!d.thin) {
+			if (d.event.object === 'event') {
 				const ev = d.event as Stripe.Event;
 				if (ev.pending_webhooks > 0) ev.pending_webhooks--;
 			}

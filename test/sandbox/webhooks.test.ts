@@ -146,4 +146,26 @@ describe('webhook delivery', () => {
 		expect((await stripe.events.list({ type: 'customer.created' })).data).toHaveLength(1);
 		await expect(stripe.events.retrieve(ev.id)).rejects.toMatchObject({ statusCode: 404 });
 	});
+	it('sends thin v1.* notifications to event destinations, fetchable as v2 events', async () => {
+		const rx = await webhookReceiver();
+		try {
+			const dest = await stripe.v2.core.eventDestinations.create({ name: 'thin', type: 'webhook_endpoint', event_payload: 'thin', enabled_events: ['v1.customer.created'], webhook_endpoint: { url: rx.url } });
+			const secret = dest.webhook_endpoint?.signing_secret as string;
+			expect(secret).toMatch(/^whsec_/);
+			const c = await stripe.customers.create({});
+			await stripe.customers.update(c.id, { name: 'not subscribed' });
+			await sb.deliverWebhooks();
+			expect(rx.received).toHaveLength(1);
+			const note = stripe.parseEventNotification(rx.received[0].body, rx.received[0].headers['stripe-signature'] as string, secret);
+			expect(note).toMatchObject({ type: 'v1.customer.created' });
+			const body = JSON.parse(rx.received[0].body);
+			expect(body).toMatchObject({ object: 'v2.core.event', related_object: { id: c.id, type: 'customer', url: `/v1/customers/${c.id}` } });
+			const snapshot = await stripe.events.retrieve(body.snapshot_event);
+			expect((snapshot.data.object as Stripe.Customer).id).toBe(c.id);
+			const full = (await stripe.rawRequest('GET', `/v2/core/events/${body.id}`)) as unknown as { id: string; type: string };
+			expect(full).toMatchObject({ id: body.id, type: 'v1.customer.created' });
+		} finally {
+			await rx.close();
+		}
+	});
 });
