@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type Stripe from 'stripe';
 import { invalidParam, missingParam } from '../core/errors';
@@ -121,6 +121,7 @@ export class Dispatcher {
 	close(): void {
 		this.closed = true;
 		this.queue = [];
+		for (const req of openRequests.get(this) ?? []) req.destroy(new Error('sandbox closed'));
 	}
 
 	private endpointsFor(type: string): Stripe.WebhookEndpoint[] {
@@ -230,7 +231,7 @@ export class Dispatcher {
 		let status: number | null = null;
 		let error: string | null = null;
 		try {
-			status = await post(target.url, payload, { 'Content-Type': 'application/json; charset=utf-8', 'Stripe-Signature': header, 'User-Agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)', 'Cache-Control': 'no-cache' });
+			status = await post(this, target.url, payload, { 'Content-Type': 'application/json; charset=utf-8', 'Stripe-Signature': header, 'User-Agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)', 'Cache-Control': 'no-cache' });
 		} catch (e) {
 			error = (e as Error).message;
 		}
@@ -252,13 +253,19 @@ export class Dispatcher {
 	}
 }
 
-function post(url: string, body: string, headers: Record<string, string>): Promise<number> {
+const openRequests = new WeakMap<Dispatcher, Set<ClientRequest>>();
+
+function post(owner: Dispatcher, url: string, body: string, headers: Record<string, string>): Promise<number> {
 	return new Promise((resolve, reject) => {
 		const u = new URL(url);
+		let open = openRequests.get(owner);
+		if (!open) openRequests.set(owner, (open = new Set()));
 		const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, { method: 'POST', headers: { ...headers, 'Content-Length': Buffer.byteLength(body) }, timeout: 30000 }, (res) => {
 			res.resume();
 			res.on('end', () => resolve(res.statusCode ?? 0));
 		});
+		open.add(req);
+		req.on('close', () => open.delete(req));
 		req.on('timeout', () => req.destroy(new Error('timed out after 30 s')));
 		req.on('error', reject);
 		req.end(body);
