@@ -117,7 +117,7 @@ export class World {
 	/** Records one event per state change, with a snapshot of the object and the changed top-level attributes. */
 	emit(type: string, object: { id?: string; object?: string }, previous?: Record<string, unknown>): Stripe.Event | null {
 		if (!this.eventsEnabled) return null;
-		this.events.pruneOldest((e) => e.created < this.now() - EVENT_RETENTION_SECONDS);
+		this.pruneEvents();
 		const snapshot = JSON.parse(JSON.stringify(object)) as Stripe.Event.Data.Object;
 		const data: Stripe.Event.Data = { object: snapshot };
 		if (previous && Object.keys(previous).length > 0) data.previous_attributes = JSON.parse(JSON.stringify(previous));
@@ -139,6 +139,11 @@ export class World {
 		this.events.add(event);
 		for (const l of this.listeners) l(event);
 		return event;
+	}
+
+	/** Drops events older than the 30-day retention (test-clock time). */
+	pruneEvents(): void {
+		this.events.pruneOldest((e) => e.created < this.now() - EVENT_RETENTION_SECONDS);
 	}
 
 	/** Runs `mutate` on an object and emits `type` with the top-level attributes that changed. */

@@ -343,8 +343,12 @@ export function registerWebhooks(r: Router, w: World, d: Dispatcher): void {
 	});
 	r.get('/v1/webhook_endpoints', ({ params }) => w.webhookEndpoints.list(params, '/v1/webhook_endpoints'));
 
-	r.get('/v1/events/:id', ({ pathParams }) => w.events.require(pathParams.id));
+	r.get('/v1/events/:id', ({ pathParams }) => {
+		w.pruneEvents();
+		return w.events.require(pathParams.id);
+	});
 	r.get('/v1/events', ({ params }) => {
+		w.pruneEvents();
 		const type = params.str('type');
 		const types = params.strings('types');
 		const created = createdFilter(params);
