@@ -8,7 +8,7 @@ import {
 } from 'n8n-workflow';
 import type Stripe from 'stripe';
 
-import { EVENT_TYPE_OPTIONS, normalizeEventSelection } from '../../lib/events/catalog';
+import { normalizeEventSelection } from '../../lib/events/catalog';
 import { STRIPE_EVENT_RETENTION_SECONDS } from '../../lib/events/constants';
 import { createEventMatcher, type LivemodeFilter } from '../../lib/events/filter';
 import { flattenEvent } from '../../lib/events/flatten';
@@ -16,6 +16,7 @@ import { pollEvents, type ListEventsParams } from '../../lib/events/poll';
 import { settle } from '../../lib/stripe/errors';
 import type { StripeList } from '../../lib/stripe/client';
 import { objectPath } from '../../lib/triggers/objects';
+import { eventsParameter, fetchCurrentObjectOption, modeParameter } from '../shared/eventParameters';
 import { CREDENTIAL_NAME, stripeClient, toNodeError } from '../shared/stripeApi';
 
 interface PollOptionsParam {
@@ -46,27 +47,8 @@ export class StripeRevOpsEventsPollTrigger implements INodeType {
 				type: 'notice',
 				default: '',
 			},
-			{
-				displayName: 'Events',
-				name: 'events',
-				type: 'multiOptions',
-				required: true,
-				default: [],
-				description: 'The Stripe events to emit',
-				options: [...EVENT_TYPE_OPTIONS],
-			},
-			{
-				displayName: 'Mode',
-				name: 'mode',
-				type: 'options',
-				options: [
-					{ name: 'Live and Test', value: 'all' },
-					{ name: 'Live Only', value: 'live' },
-					{ name: 'Test Only', value: 'test' },
-				],
-				default: 'all',
-				description: 'Which events to emit by their livemode flag',
-			},
+			eventsParameter('The Stripe events to emit'),
+			modeParameter,
 			{
 				displayName: 'Options',
 				name: 'options',
@@ -74,13 +56,7 @@ export class StripeRevOpsEventsPollTrigger implements INodeType {
 				placeholder: 'Add option',
 				default: {},
 				options: [
-					{
-						displayName: 'Fetch Current Object',
-						name: 'fetchCurrentObject',
-						type: 'boolean',
-						default: false,
-						description: 'Whether to re-fetch the object each event is about and output it as currentObject',
-					},
+					fetchCurrentObjectOption,
 					{
 						displayName: 'Lookback on First Poll (Hours)',
 						name: 'lookbackHours',

@@ -9,7 +9,7 @@ import {
 	type IWebhookResponseData,
 } from 'n8n-workflow';
 
-import { EVENT_TYPE_OPTIONS, normalizeEventSelection } from '../../lib/events/catalog';
+import { normalizeEventSelection } from '../../lib/events/catalog';
 import { DEFAULT_WINDOW_MAX_SIZE } from '../../lib/events/dedupe';
 import type { LivemodeFilter } from '../../lib/events/filter';
 import { flattenEvent, type TriggerEvent } from '../../lib/events/flatten';
@@ -17,6 +17,7 @@ import { settle } from '../../lib/stripe/errors';
 import { endpointMatches, ensureEndpoint, removeEndpoint, type EndpointSpec, type EndpointState } from '../../lib/triggers/endpoint';
 import { receiveDelivery } from '../../lib/triggers/receive';
 import { DEFAULT_TOLERANCE_SECONDS } from '../../lib/webhooks/signature';
+import { eventsParameter, fetchCurrentObjectOption, modeParameter } from '../shared/eventParameters';
 import { CREDENTIAL_NAME, stripeClient, toNodeError } from '../shared/stripeApi';
 import { dropTriggerMemory, persistTriggerMemory, triggerMemory } from '../shared/triggerState';
 
@@ -103,27 +104,8 @@ export class StripeRevOpsTrigger implements INodeType {
 				description: 'The endpoint\'s signing secret. During a secret roll, give both, separated by a comma.',
 				displayOptions: { show: { registration: ['manual'] } },
 			},
-			{
-				displayName: 'Events',
-				name: 'events',
-				type: 'multiOptions',
-				required: true,
-				default: [],
-				description: 'The Stripe events that start the workflow; others are acknowledged and dropped',
-				options: [...EVENT_TYPE_OPTIONS],
-			},
-			{
-				displayName: 'Mode',
-				name: 'mode',
-				type: 'options',
-				options: [
-					{ name: 'Live and Test', value: 'all' },
-					{ name: 'Live Only', value: 'live' },
-					{ name: 'Test Only', value: 'test' },
-				],
-				default: 'all',
-				description: 'Which events to emit by their livemode flag',
-			},
+			eventsParameter('The Stripe events that start the workflow; others are acknowledged and dropped'),
+			modeParameter,
 			{
 				displayName: 'Options',
 				name: 'options',
@@ -147,14 +129,7 @@ export class StripeRevOpsTrigger implements INodeType {
 						default: '',
 						description: 'Description of the endpoint in the Stripe Dashboard (automatic registration)',
 					},
-					{
-						displayName: 'Fetch Current Object',
-						name: 'fetchCurrentObject',
-						type: 'boolean',
-						default: false,
-						description:
-							'Whether to re-fetch the object the event is about and output it as currentObject. Stripe advises this because events can arrive out of order.',
-					},
+					fetchCurrentObjectOption,
 					{
 						displayName: 'Signature Tolerance (Seconds)',
 						name: 'toleranceSeconds',
