@@ -686,8 +686,11 @@ export async function startN8n(options = {}) {
 		},
 		/** Production URL of a webhook path. */
 		webhookUrl: (path) => `${url}/webhook/${String(path).replace(/^\/+/, '')}`,
-		/** Waits until a production webhook answers (activation registers it a moment after the API call returns). */
-		async waitForWebhook(path, { method = 'POST', timeoutMs = 30_000 } = {}) {
+		/**
+		 * Waits until n8n serves the production webhook `path` (activation registers it a moment after the API call
+		 * returns), or with `registered: false` until it no longer does. Probes with a CORS preflight, which runs nothing.
+		 */
+		async waitForWebhook(path, { method = 'POST', timeoutMs = 30_000, registered = true } = {}) {
 			const target = `${url}/webhook/${String(path).replace(/^\/+/, '')}`;
 			const until = Date.now() + timeoutMs;
 			for (;;) {
@@ -696,8 +699,14 @@ export async function startN8n(options = {}) {
 					headers: { origin: url, 'access-control-request-method': method },
 				}).catch(() => undefined);
 				await response?.arrayBuffer();
-				if (response?.status === 204) return;
-				if (Date.now() > until) throw new Error(`The webhook ${method} ${target} was not registered within ${Math.round(timeoutMs / 1000)} s. Is the workflow active?`);
+				if (response && (response.status === 204) === registered) return;
+				if (Date.now() > until) {
+					throw new Error(
+						registered
+							? `The webhook ${method} ${target} was not registered within ${Math.round(timeoutMs / 1000)} s. Is the workflow active?`
+							: `The webhook ${method} ${target} was still registered after ${Math.round(timeoutMs / 1000)} s.`,
+					);
+				}
 				await sleep(200);
 			}
 		},

@@ -114,8 +114,11 @@ export interface N8nInstance {
 	deactivateWorkflow(id: string): Promise<Record<string, unknown>>;
 	/** `${url}/webhook/${path}` */
 	webhookUrl(webhookPath: string): string;
-	/** Resolves once n8n answers for the production webhook `path` (probes with a CORS preflight, which runs nothing). */
-	waitForWebhook(webhookPath: string, options?: { method?: string; timeoutMs?: number }): Promise<void>;
+	/**
+	 * Resolves once n8n serves the production webhook `path` (or, with `registered: false`, once it no longer does).
+	 * Probes with a CORS preflight, which runs nothing.
+	 */
+	waitForWebhook(webhookPath: string, options?: { method?: string; timeoutMs?: number; registered?: boolean }): Promise<void>;
 	/** Everything n8n printed so far. */
 	logs(): Promise<string>;
 	/** Stops n8n (SIGTERM, then SIGKILL) and removes its temporary user folder. Safe to call twice. */
