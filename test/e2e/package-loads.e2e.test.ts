@@ -152,7 +152,8 @@ describe('the packed package in a real n8n', () => {
 	});
 
 	it.each(fixtureFiles('.workflow.json'))('imports %s with n8n import:workflow; n8n knows all its node types', async (file) => {
-		const workflow = loadFixture<WorkflowJson>(file, vars);
+		// Other tests' fixtures may hold placeholders of their own: importing does not need their values.
+		const workflow = loadFixture<WorkflowJson>(file, vars, { keepUnknown: true });
 		const outcome = await n8n.importWorkflow(workflow);
 		expect(outcome.stdout + outcome.stderr).toMatch(/Successfully imported 1 workflow/);
 

@@ -88,12 +88,16 @@ export function declaredCredentials(): DeclaredCredential[] {
 	});
 }
 
-/** Reads a JSON fixture from test/e2e/fixtures, replacing `{{NAME}}` placeholders with `vars.NAME`. */
-export function loadFixture<T = unknown>(fileName: string, vars: Record<string, string> = {}): T {
+/**
+ * Reads a JSON fixture from test/e2e/fixtures, replacing `{{NAME}}` placeholders with `vars.NAME`.
+ * A placeholder without a value is an error, unless `keepUnknown` (then it stays as written).
+ */
+export function loadFixture<T = unknown>(fileName: string, vars: Record<string, string> = {}, { keepUnknown = false } = {}): T {
 	const file = path.join(ROOT, 'test', 'e2e', 'fixtures', fileName);
 	const text = fs.readFileSync(file, 'utf8').replace(/\{\{([A-Z0-9_]+)\}\}/g, (placeholder, name: string) => {
-		if (!(name in vars)) throw new Error(`${fileName} has the placeholder ${placeholder}; pass ${name} to loadFixture().`);
-		return vars[name];
+		if (name in vars) return vars[name];
+		if (keepUnknown) return placeholder;
+		throw new Error(`${fileName} has the placeholder ${placeholder}; pass ${name} to loadFixture().`);
 	});
 	return JSON.parse(text) as T;
 }
