@@ -32,6 +32,13 @@ export interface StartOptions {
 	env?: Record<string, string>;
 	/** HTTP port (default: a free one). */
 	port?: number;
+	/**
+	 * N8N_USER_FOLDER to use (default: a fresh temporary folder that stop() removes). A folder you pass is kept;
+	 * starting again on it (same port for the same webhook URLs) restarts n8n on the same data and encryption key.
+	 */
+	userFolder?: string;
+	/** N8N_ENCRYPTION_KEY (default: random, remembered in `<userFolder>/.n8n/e2e-encryption-key`). */
+	encryptionKey?: string;
 	/** Imported with the n8n CLI before the server starts (so triggers of active workflows register at start). */
 	imports?: { credentials?: ImportInput[]; workflows?: ImportInput[] };
 	/** Create the owner account at start (rest() does it on first use anyway). */
