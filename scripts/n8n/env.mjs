@@ -9,9 +9,9 @@
 // see test/e2e/helpers/n8n.ts.
 
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -40,24 +40,50 @@ const DEFAULT_STOP_TIMEOUT_MS = 20_000;
 const DEFAULT_CLI_TIMEOUT_MS = 180_000;
 const LOG_TAIL_LINES = 60;
 
+/** A path for messages: relative inside the repository, absolute outside it. */
+function show(path) {
+	const rel = relative(ROOT, path);
+	return rel.startsWith('..') ? path : rel;
+}
+
 /** Progress goes to stderr so stdout stays clean for `rpc` and `--json`. */
 function defaultLog(message) {
 	process.stderr.write(`[n8n-env] ${message}\n`);
 }
 
+/** package.json and package-lock.json of the runtime (n8n and Node, pinned), copied into the cache to install. */
+export const RUNTIME_LOCK_DIR = join(ROOT, 'scripts', 'n8n', 'runtime');
+
+/** Node 24 for n8n: $N8N_E2E_NODE, else the Node package in the cache, else this Node when it is 24 or newer. */
+function resolveNode(dir) {
+	if (process.env.N8N_E2E_NODE) return { node: resolve(process.env.N8N_E2E_NODE), pinned: false };
+	const packaged = join(dir, 'node_modules', NODE_PACKAGE, 'bin', 'node');
+	if (existsSync(packaged) || Number(process.versions.node.split('.')[0]) < 24) return { node: packaged, pinned: true };
+	return { node: process.execPath, pinned: false };
+}
+
 /** Paths of the cached runtime. */
 export function runtimePaths(cacheDir = CACHE_DIR) {
 	const dir = join(cacheDir, 'n8n');
-	const nodeBinDir = join(dir, 'node_modules', NODE_PACKAGE, 'bin');
+	const { node, pinned } = resolveNode(dir);
 	return {
 		dir,
-		nodeBinDir,
-		node: process.env.N8N_E2E_NODE ? resolve(process.env.N8N_E2E_NODE) : join(nodeBinDir, 'node'),
+		node,
+		/** true when `node` is the pinned Node package (then its version must be NODE_VERSION exactly). */
+		pinnedNode: pinned,
+		nodeBinDir: dirname(node),
 		n8nBin: join(dir, 'node_modules', 'n8n', 'bin', 'n8n'),
 		marker: join(dir, '.e2e-installed.json'),
 		installLog: join(cacheDir, 'install.log'),
 		lock: join(cacheDir, 'n8n.install.lock'),
 	};
+}
+
+/** Fingerprint of the committed runtime lock: a changed lock (an n8n upgrade) means a new install. */
+function runtimeLockHash() {
+	const hash = createHash('sha256');
+	for (const file of ['package.json', 'package-lock.json']) hash.update(readFileSync(join(RUNTIME_LOCK_DIR, file)));
+	return hash.digest('hex').slice(0, 16);
 }
 
 /** The environment for npm in the cache folder: nothing inherited from an outer `npm run` (its prefix and ignore-scripts would leak in). */
@@ -162,7 +188,7 @@ async function withInstallLock(paths, log, fn) {
 				throw new Error(`Another process (pid ${owner}) has been installing n8n for too long. Remove ${paths.lock} if it is gone.`);
 			}
 			if (!announced) {
-				log(`Waiting for another process (pid ${owner}) that is installing n8n into ${relative(ROOT, paths.dir)}...`);
+				log(`Waiting for another process (pid ${owner}) that is installing n8n into ${show(paths.dir)}...`);
 				announced = true;
 			}
 			await sleep(2000);
@@ -185,9 +211,8 @@ async function readMarker(paths) {
 
 /** Loads n8n's package.json and sqlite3's native module with Node 24: the install is usable when this passes. */
 async function verifyRuntime(paths) {
-	if (!existsSync(paths.node) || !existsSync(paths.n8nBin)) {
-		return { ok: false, reason: 'Node 24 or n8n is not installed' };
-	}
+	if (!existsSync(paths.n8nBin)) return { ok: false, reason: 'n8n is not installed' };
+	if (!existsSync(paths.node)) return { ok: false, reason: `${paths.node} does not exist` };
 	const probe =
 		"require('sqlite3');" +
 		"const v=require('n8n/package.json').version;" +
@@ -201,70 +226,78 @@ async function verifyRuntime(paths) {
 		return { ok: false, reason: `unexpected output: ${result.stdout}` };
 	}
 	if (versions.n8n !== N8N_VERSION) return { ok: false, reason: `n8n ${versions.n8n} is installed, ${N8N_VERSION} is needed` };
-	if (versions.node !== NODE_VERSION) return { ok: false, reason: `Node ${versions.node} is installed, ${NODE_VERSION} is needed` };
+	if (paths.pinnedNode ? versions.node !== NODE_VERSION : Number(versions.node.split('.')[0]) < 24) {
+		return { ok: false, reason: `${paths.node} is Node ${versions.node}; n8n ${N8N_VERSION} needs ${paths.pinnedNode ? NODE_VERSION : 'Node 24 or newer'}` };
+	}
 	return { ok: true, versions };
 }
 
 /**
  * Makes sure Node 24 and n8n are installed in the cache (`.cache/e2e/n8n`), installing them when missing
- * (about 6 minutes: `npm install --ignore-scripts`, then `npm rebuild sqlite3`). Reuses a complete install;
- * a marker file is written only after the install loaded successfully.
+ * (a few minutes: `npm ci --ignore-scripts` from the committed lock in scripts/n8n/runtime, then
+ * `npm rebuild sqlite3`). Reuses a complete install; the marker file is written only after n8n loaded.
  * @returns {Promise<{ dir: string, node: string, n8nBin: string, nodeBinDir: string, installed: boolean }>}
  */
 export async function ensureN8n({ log = defaultLog, cacheDir = CACHE_DIR } = {}) {
-	const paths = runtimePaths(cacheDir);
-	const result = (installed) => ({ dir: paths.dir, node: paths.node, n8nBin: paths.n8nBin, nodeBinDir: paths.nodeBinDir, installed });
+	const lockHash = runtimeLockHash();
+	const current = () => runtimePaths(cacheDir);
+	const result = (paths, installed) => ({ dir: paths.dir, node: paths.node, n8nBin: paths.n8nBin, nodeBinDir: paths.nodeBinDir, installed });
+	const paths = current();
 	const marker = await readMarker(paths);
-	if (marker?.n8n === N8N_VERSION && marker?.node === NODE_VERSION && existsSync(paths.node) && existsSync(paths.n8nBin)) {
-		return result(false);
-	}
+	if (marker?.lockHash === lockHash && existsSync(paths.node) && existsSync(paths.n8nBin)) return result(paths, false);
 	return await withInstallLock(paths, log, async () => {
-		// Another process may have finished while we waited, or an earlier install may lack only its marker.
-		const check = await verifyRuntime(paths);
+		// Another process may have finished while we waited, or an install may lack only its marker.
+		const check = await verifyRuntime(current());
+		const writeMarker = (what) =>
+			writeFile(paths.marker, JSON.stringify({ n8n: N8N_VERSION, node: check.versions?.node ?? NODE_VERSION, lockHash, [what]: new Date().toISOString() }, null, '\t'));
 		if (check.ok) {
-			await writeFile(paths.marker, JSON.stringify({ n8n: N8N_VERSION, node: NODE_VERSION, verifiedAt: new Date().toISOString() }, null, '\t'));
-			return result(false);
+			await writeMarker('verifiedAt');
+			return result(current(), false);
 		}
 		await installRuntime(paths, log);
-		const after = await verifyRuntime(paths);
+		const installed = current();
+		const after = await verifyRuntime(installed);
 		if (!after.ok) {
-			throw new Error(`n8n was installed into ${paths.dir} but does not load: ${after.reason}\nSee ${paths.installLog}.`);
+			throw new Error(`n8n was installed into ${paths.dir} but does not start: ${after.reason}\nSee ${paths.installLog}.`);
 		}
-		await writeFile(paths.marker, JSON.stringify({ n8n: N8N_VERSION, node: NODE_VERSION, installedAt: new Date().toISOString() }, null, '\t'));
-		log(`n8n ${N8N_VERSION} on Node ${NODE_VERSION} is ready in ${relative(ROOT, paths.dir)}.`);
-		return result(true);
+		await writeFile(paths.marker, JSON.stringify({ n8n: N8N_VERSION, node: after.versions.node, lockHash, installedAt: new Date().toISOString() }, null, '\t'));
+		log(`n8n ${N8N_VERSION} on Node ${after.versions.node} is ready in ${show(paths.dir)}.`);
+		return result(installed, true);
 	});
 }
 
 async function installRuntime(paths, log) {
 	await mkdir(paths.dir, { recursive: true });
 	await rm(paths.marker, { force: true });
-	const packageJson = join(paths.dir, 'package.json');
-	if (!existsSync(packageJson)) await writeFile(packageJson, JSON.stringify({ name: 'n8n-runtime', private: true }) + '\n');
+	// A pinned tree: resolving n8n's ranges afresh can hit versions the registry does not (yet) have.
+	for (const file of ['package.json', 'package-lock.json']) await copyFile(join(RUNTIME_LOCK_DIR, file), join(paths.dir, file));
 	const logFile = createWriteStream(paths.installLog, { flags: 'a' });
 	const started = Date.now();
-	log(`Installing n8n ${N8N_VERSION} and Node ${NODE_VERSION} into ${relative(ROOT, paths.dir)} (first run only, about 6 minutes; log: ${relative(ROOT, paths.installLog)}).`);
+	log(`Installing n8n ${N8N_VERSION} and Node ${NODE_VERSION} into ${show(paths.dir)} (first run only, a few minutes; log: ${show(paths.installLog)}).`);
 	const heartbeat = setInterval(() => log(`... still installing (${Math.round((Date.now() - started) / 1000)} s)`), 60_000);
 	try {
+		const nodePackageDir = join(paths.dir, 'node_modules', NODE_PACKAGE);
 		const steps = [
+			{ title: 'npm ci', args: () => ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], path: undefined },
 			{
-				title: 'npm install',
-				args: ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--save-exact', `n8n@${N8N_VERSION}`, `${NODE_PACKAGE}@${NODE_VERSION}`],
-				path: undefined,
-			},
-			{
-				// sqlite3 is n8n's only native module that must be built. It uses Node-API, so the binary works on Node 24;
+				// sqlite3 is the native module n8n needs built. It uses Node-API, so one binary serves any Node;
 				// the headers shipped in the Node package keep node-gyp off the network.
 				title: 'npm rebuild sqlite3',
-				args: ['rebuild', 'sqlite3', '--ignore-scripts=false', `--nodedir=${join(paths.dir, 'node_modules', NODE_PACKAGE)}`],
-				path: paths.nodeBinDir,
+				args: () => [
+					'rebuild',
+					'sqlite3',
+					'--ignore-scripts=false',
+					...(existsSync(join(nodePackageDir, 'include', 'node')) ? [`--nodedir=${nodePackageDir}`] : []),
+				],
+				path: () => runtimePaths(dirname(paths.dir)).nodeBinDir,
 			},
 		];
 		for (const step of steps) {
-			logFile.write(`\n$ npm ${step.args.join(' ')}  # ${new Date().toISOString()}\n`);
-			const outcome = await run('npm', step.args, {
+			const args = step.args();
+			logFile.write(`\n$ npm ${args.join(' ')}  # ${new Date().toISOString()}\n`);
+			const outcome = await run('npm', args, {
 				cwd: paths.dir,
-				env: npmEnv(step.path),
+				env: npmEnv(step.path?.()),
 				timeoutMs: INSTALL_TIMEOUT_MS,
 				logFile,
 			});
@@ -311,7 +344,7 @@ export async function packPackage({ build = true, log = defaultLog, destination 
 	}
 	const tarball = join(dest, filename.replace(/^@/, '').replace(/\//, '-'));
 	if (!existsSync(tarball)) throw new Error(`npm pack reported ${filename} but ${tarball} does not exist.`);
-	log(`Packed ${relative(ROOT, tarball).startsWith('..') ? tarball : relative(ROOT, tarball)}.`);
+	log(`Packed ${show(tarball)}.`);
 	return tarball;
 }
 
