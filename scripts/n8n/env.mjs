@@ -433,15 +433,19 @@ function n8nEnv({ runtime, userFolder, port, brokerPort, encryptionKey, extra })
 	return env;
 }
 
-/** The last execution JSON printed by `n8n execute --rawOutput` (log lines come before it). */
+/**
+ * The execution JSON printed by `n8n execute --rawOutput`. n8n's log lines may come before and after it, so take
+ * the block from a line `{` to the next line `}` (the JSON is indented, so only its outer braces are unindented).
+ */
 function parseExecuteOutput(stdout) {
-	const lines = stdout.split('\n');
-	for (let i = 0; i < lines.length; i++) {
-		if (lines[i] !== '{') continue;
+	const lines = stdout.split('\n').map((line) => line.replace(/\r$/, ''));
+	for (let start = lines.indexOf('{'); start !== -1; start = lines.indexOf('{', start + 1)) {
+		const end = lines.indexOf('}', start + 1);
+		if (end === -1) break;
 		try {
-			return JSON.parse(lines.slice(i).join('\n'));
+			return JSON.parse(lines.slice(start, end + 1).join('\n'));
 		} catch {
-			// not the JSON block yet
+			// a brace line that is not the execution: look further
 		}
 	}
 	return undefined;
@@ -721,9 +725,10 @@ export async function startN8n(options = {}) {
 		webhookUrl: (path) => `${url}/webhook/${String(path).replace(/^\/+/, '')}`,
 		/**
 		 * Waits until n8n serves the production webhook `path` (activation registers it a moment after the API call
-		 * returns), or with `registered: false` until it no longer does. Probes with a CORS preflight, which runs nothing.
+		 * returns). Probes with a CORS preflight, which runs nothing. The preflight cannot tell when a webhook is
+		 * gone (after deactivation it still answers 204 while the webhook itself answers 404).
 		 */
-		async waitForWebhook(path, { method = 'POST', timeoutMs = 30_000, registered = true } = {}) {
+		async waitForWebhook(path, { method = 'POST', timeoutMs = 30_000 } = {}) {
 			const target = `${url}/webhook/${String(path).replace(/^\/+/, '')}`;
 			const until = Date.now() + timeoutMs;
 			for (;;) {
@@ -732,13 +737,9 @@ export async function startN8n(options = {}) {
 					headers: { origin: url, 'access-control-request-method': method },
 				}).catch(() => undefined);
 				await response?.arrayBuffer();
-				if (response && (response.status === 204) === registered) return;
+				if (response?.status === 204) return;
 				if (Date.now() > until) {
-					throw new Error(
-						registered
-							? `The webhook ${method} ${target} was not registered within ${Math.round(timeoutMs / 1000)} s. Is the workflow active?`
-							: `The webhook ${method} ${target} was still registered after ${Math.round(timeoutMs / 1000)} s.`,
-					);
+					throw new Error(`The webhook ${method} ${target} was not registered within ${Math.round(timeoutMs / 1000)} s. Is the workflow active?`);
 				}
 				await sleep(200);
 			}

@@ -122,10 +122,11 @@ export interface N8nInstance {
 	/** `${url}/webhook/${path}` */
 	webhookUrl(webhookPath: string): string;
 	/**
-	 * Resolves once n8n serves the production webhook `path` (or, with `registered: false`, once it no longer does).
-	 * Probes with a CORS preflight, which runs nothing.
+	 * Resolves once n8n serves the production webhook `path` (probes with a CORS preflight, which runs nothing).
+	 * It cannot tell when a webhook is gone: after deactivateWorkflow() the preflight still answers while the
+	 * webhook itself answers 404 a moment later; poll the webhook itself if a test needs that.
 	 */
-	waitForWebhook(webhookPath: string, options?: { method?: string; timeoutMs?: number; registered?: boolean }): Promise<void>;
+	waitForWebhook(webhookPath: string, options?: { method?: string; timeoutMs?: number }): Promise<void>;
 	/** Everything n8n printed so far. */
 	logs(): Promise<string>;
 	/** Stops n8n (SIGTERM, then SIGKILL) and removes its temporary user folder. Safe to call twice. */
