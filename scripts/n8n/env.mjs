@@ -10,7 +10,7 @@
 
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, rmSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -452,13 +452,16 @@ function parseExecuteOutput(stdout) {
 }
 
 const running = new Set();
+/** User folders this module created and stop() will remove. */
+const temporaryFolders = new Set();
 let exitHookInstalled = false;
 function installExitHook() {
 	if (exitHookInstalled) return;
 	exitHookInstalled = true;
-	// Last resort: never leave an n8n behind when this process goes away without calling stop().
+	// Last resort: never leave an n8n or its temporary folder behind when this process goes away without stop().
 	process.on('exit', () => {
 		for (const instance of running) killGroup(instance.pid, 'SIGKILL');
+		for (const folder of temporaryFolders) rmSync(folder, { recursive: true, force: true });
 	});
 }
 
@@ -490,6 +493,7 @@ export async function startN8n(options = {}) {
 	const n8nFolder = join(userFolder, '.n8n');
 	await mkdir(n8nFolder, { recursive: true });
 	const keepUserFolder = options.keepUserFolder ?? (!ownsUserFolder || process.env.N8N_E2E_KEEP === '1');
+	if (ownsUserFolder && !keepUserFolder) temporaryFolders.add(userFolder);
 	const encryptionKey = options.encryptionKey ?? (await persistentEncryptionKey(n8nFolder));
 
 	let packageDir;
@@ -594,6 +598,7 @@ export async function startN8n(options = {}) {
 			await new Promise((r) => logFile.end(r));
 			// After a failed start the folder stays, so its n8n.log can be read.
 			if (!keepUserFolder && !failedToStart) await rm(userFolder, { recursive: true, force: true });
+			temporaryFolders.delete(userFolder);
 		})();
 		return stopPromise;
 	}
@@ -784,6 +789,11 @@ async function serveRpc() {
 		await Promise.allSettled([...instances.values()].map((instance) => instance.stop()));
 		instances.clear();
 	};
+	for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+		process.once(signal, () => {
+			void stopAll().finally(() => process.exit(128 + (signal === 'SIGHUP' ? 1 : signal === 'SIGINT' ? 2 : 15)));
+		});
+	}
 	const methods = {
 		ensureN8n: (options) => ensureN8n({ ...options }),
 		packPackage: (options) => packPackage({ ...options }),

@@ -162,6 +162,18 @@ class RpcChild {
 		});
 	}
 
+	/**
+	 * While no call is waiting, the child does not keep Jest alive: a test file that forgets stop() does not hang
+	 * the run, and when Jest exits the child's stdin closes, which stops its n8n.
+	 */
+	private hold(on: boolean): void {
+		const handles = [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as unknown as Array<{ ref?(): void; unref?(): void }>;
+		for (const handle of handles) {
+			if (on) handle.ref?.();
+			else handle.unref?.();
+		}
+	}
+
 	private onLine(line: string): void {
 		let answer: RpcAnswer;
 		try {
@@ -177,6 +189,7 @@ class RpcChild {
 		const waiter = this.waiting.get(answer.id);
 		if (!waiter) return;
 		this.waiting.delete(answer.id);
+		if (this.waiting.size === 0) this.hold(false);
 		if (answer.error) {
 			const error = new Error(answer.error.message);
 			waiter.reject(error);
@@ -188,13 +201,17 @@ class RpcChild {
 		const id = this.nextId++;
 		return new Promise<T>((resolve, reject) => {
 			this.waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+			this.hold(true);
 			this.child.stdin.write(`${JSON.stringify({ id, method, params })}\n`);
 		});
 	}
 
 	/** Closing stdin makes the child stop every n8n it started and exit. */
 	async close(): Promise<void> {
-		if (!this.closed) this.child.stdin.end();
+		if (!this.closed) {
+			this.hold(true);
+			this.child.stdin.end();
+		}
 		await this.exited;
 	}
 }
