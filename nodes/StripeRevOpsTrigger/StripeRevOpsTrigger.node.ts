@@ -2,7 +2,9 @@ import {
 	NodeConnectionTypes,
 	NodeOperationError,
 	type IDataObject,
+	type IExecuteFunctions,
 	type IHookFunctions,
+	type INodeExecutionData,
 	type INodeType,
 	type INodeTypeDescription,
 	type IWebhookFunctions,
@@ -19,7 +21,7 @@ import { receiveDelivery } from '../../lib/triggers/receive';
 import { DEFAULT_TOLERANCE_SECONDS } from '../../lib/webhooks/signature';
 import { eventsParameter, fetchCurrentObjectOption, modeParameter } from '../shared/eventParameters';
 import { CREDENTIAL_NAME, stripeClient, toNodeError } from '../shared/stripeApi';
-import { dropTriggerMemory, persistTriggerMemory, triggerMemory } from '../shared/triggerState';
+import { dropTriggerMemory, existingTriggerMemory, persistTriggerMemory, triggerMemory } from '../shared/triggerState';
 
 interface TriggerOptions {
 	toleranceSeconds?: number;
@@ -70,6 +72,8 @@ export class StripeRevOpsTrigger implements INodeType {
 				name: 'default',
 				httpMethod: 'POST',
 				responseMode: 'onReceived',
+				// Empty: answer with webhookResponse ({received, emitted, id}) instead of n8n's default text.
+				responseData: '',
 				path: 'webhook',
 			},
 		],
@@ -192,6 +196,20 @@ export class StripeRevOpsTrigger implements INodeType {
 		},
 	};
 
+	/**
+	 * Runs inside the execution a delivery started (n8n calls a node's execute() before treating it
+	 * as a webhook pass-through): passes the event on unchanged and writes the trigger's memory into
+	 * the execution's static data, which n8n saves when the execution ends, so the memory of emitted
+	 * events survives a restart.
+	 */
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const staticData = this.getWorkflowStaticData('node');
+		const memory = existingTriggerMemory(`${this.getWorkflow().id}:${this.getNode().id}`);
+		if (memory) persistTriggerMemory(memory, staticData);
+		return [items.map((item, index) => ({ ...item, pairedItem: { item: index } }))];
+	}
+
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const request = this.getRequestObject();
 		const response = this.getResponseObject();
@@ -251,11 +269,14 @@ export class StripeRevOpsTrigger implements INodeType {
 			return { noWebhookResponse: true };
 		}
 		if ('dropped' in result) {
+			// A request that starts no execution gets its static data saved by n8n: keep the snapshot fresh.
+			if (result.dropped === 'duplicate') persistTriggerMemory(memory, staticData);
 			response.status(200).json({ received: true, emitted: false, reason: result.dropped, id: result.eventId });
 			return { noWebhookResponse: true };
 		}
-		// Only an emitted event changes what must survive a restart; writing static data on every
-		// request would cost a database write per rejected or repeated delivery.
+		// n8n 2.41 does not save static data written here when the request starts an execution (the
+		// runner re-wraps the same object and clears its change flag); execute() below persists it
+		// from inside that execution instead. Written here as well for n8n versions that do save it.
 		persistTriggerMemory(memory, staticData);
 		const item = flattenEvent(result.emit.event as TriggerEvent, { currentObject: result.emit.currentObject });
 		const json = { ...item, ...(result.emit.currentObject ? { currentObject: result.emit.currentObject } : {}) } as unknown as IDataObject;

@@ -32,6 +32,11 @@ export function triggerMemory(key: string, staticData: IDataObject, options: Win
 	return memory;
 }
 
+/** The memory of a node if this process has one (it has after any delivery since start). */
+export function existingTriggerMemory(key: string): TriggerMemory | undefined {
+	return registry.get(key);
+}
+
 /** Writes the memory into the node's static data (n8n persists it after the request). */
 export function persistTriggerMemory(memory: TriggerMemory, staticData: IDataObject): void {
 	staticData.seenEvents = memory.seen.toJSON() as unknown as IDataObject;
