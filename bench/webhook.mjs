@@ -343,8 +343,13 @@ async function main() {
 		}
 		const stored = await n8n.rest('GET', `/rest/workflows/${OURS.id}`);
 		// How many of the events sent to the trigger its stored memory holds (what a restart would remember).
-		const storedEntries = stored.staticData?.['node:Stripe RevOps Trigger']?.seenEvents?.entries ?? [];
-		const remembered = storedEntries.filter((entry) => Array.isArray(entry) && sentIds.has(entry[0])).length;
+		const memory = stored.staticData?.['node:Stripe RevOps Trigger']?.seenEvents;
+		const storedIds = Array.isArray(memory?.entries)
+			? memory.entries.map((entry) => (Array.isArray(entry) ? entry[0] : undefined))
+			: typeof memory?.ids === 'string'
+				? memory.ids.split(' ')
+				: [];
+		const remembered = storedIds.filter((id) => sentIds.has(id)).length;
 
 		const figures = {};
 		for (const [name, side] of Object.entries(sides)) {
