@@ -60,7 +60,10 @@ export class StripeRevOpsTrigger implements INodeType {
 		name: 'stripeRevOpsTrigger',
 		icon: { light: 'file:stripeRevOps.svg', dark: 'file:stripeRevOps.dark.svg' },
 		group: ['trigger'],
-		version: 1,
+		// Version 2 behaves like 1. It exists because n8n skips building an expression sandbox in the
+		// webhook phase for typeVersion > 1 when N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true (see README, throughput).
+		version: [1, 2],
+		defaultVersion: 2,
 		subtitle: '={{($parameter["events"] || []).join(", ")}}',
 		description: 'Starts the workflow on verified, deduplicated Stripe events',
 		defaults: { name: 'Stripe RevOps Trigger' },
@@ -103,8 +106,9 @@ export class StripeRevOpsTrigger implements INodeType {
 				type: 'string',
 				typeOptions: { password: true },
 				default: '',
-				required: true,
 				placeholder: 'whsec_…',
+				// Not `required`: with "Skip Signature Verification" it may be empty; without it, a delivery
+				// fails with a message that says to paste the secret.
 				description: 'The endpoint\'s signing secret. During a secret roll, give both, separated by a comma.',
 				displayOptions: { show: { registration: ['manual'] } },
 			},

@@ -8,6 +8,7 @@
  * One n8n serves the whole file (it is restarted once, on the same user folder and port, by the
  * restart test), so the tests run in order and build on each other.
  */
+import { SeenEventWindow } from '../../lib/events/dedupe';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -26,7 +27,8 @@ interface WorkflowFixture {
 
 interface TriggerStaticData {
 	endpoint?: { endpointId?: string; secret?: string; url?: string; apiVersion?: string };
-	seenEvents?: { v: number; entries: Array<[string, number]> };
+	/** lib/events/dedupe.ts SeenEventWindow's stored form. */
+	seenEvents?: unknown;
 }
 
 const API_VERSION = '2026-10-28.endive';
@@ -192,7 +194,7 @@ describe('Stripe RevOps Trigger in a real n8n', () => {
 
 	it('keeps the memory of emitted events in the workflow\'s static data in n8n\'s database', async () => {
 		const state = await triggerStaticData();
-		const remembered = new Set((state.seenEvents?.entries ?? []).map(([id]) => id));
+		const remembered = new Set(SeenEventWindow.fromJSON(state.seenEvents).entries().map(([id]) => id));
 		expect(emittedEventIds.filter((id) => !remembered.has(id))).toEqual([]);
 	});
 

@@ -22,7 +22,7 @@ import type {
 	Workflow,
 } from 'n8n-workflow';
 
-import { additionalData, buildWorkflow, type WorkflowJson } from './n8n';
+import { additionalData, buildWorkflow, runWorkflow, type RunResult, type WorkflowJson } from './n8n';
 
 export interface WebhookHost {
 	/** Base URL that webhook URLs are built on (`http://127.0.0.1:PORT/webhook`). */
@@ -31,6 +31,8 @@ export interface WebhookHost {
 	webhookUrl(nodeName: string): string;
 	/** Every emitted batch of items (one per execution the trigger started). */
 	emitted: INodeExecutionData[][];
+	/** The executions the deliveries started, run through WorkflowExecute. */
+	executions: RunResult[];
 	/** HTTP responses given, in order: status code and body. */
 	responses: Array<{ status: number; body: string }>;
 	/** The persisted workflow static data (what n8n would have in its database). */
@@ -71,6 +73,7 @@ function webhookNodes(workflow: Workflow): Array<{ node: INode; description: IWe
 export async function startWebhookHost(json: WorkflowJson, options: WebhookHostOptions): Promise<WebhookHost> {
 	let persisted: IDataObject = JSON.parse(JSON.stringify(options.staticData ?? {}));
 	const emitted: INodeExecutionData[][] = [];
+	const executions: RunResult[] = [];
 	const responses: Array<{ status: number; body: string }> = [];
 	let baseUrl = '';
 
@@ -181,8 +184,18 @@ export async function startWebhookHost(json: WorkflowJson, options: WebhookHostO
 			responses.push({ status: 500, body: (error as Error).message });
 			return;
 		}
-		save(workflow);
-		if (result.workflowData) emitted.push(...result.workflowData);
+		if (result.workflowData) {
+			// As n8n 2.41 does: the static data written by webhook() is not saved when the request starts
+			// an execution; the execution (which runs the trigger's execute(), if any) starts from the
+			// stored static data and saves it at the end when it changed.
+			emitted.push(...result.workflowData);
+			const startData = JSON.parse(JSON.stringify(persisted)) as IDataObject;
+			const run = await runWorkflow(json, { startNode: target.node.name, input: result.workflowData[0], mode: 'webhook', staticData: startData, credentials: options.credentials });
+			executions.push(run);
+			if (run.workflow.staticData.__dataChanged === true) save(run.workflow);
+		} else {
+			save(workflow);
+		}
 		if (result.noWebhookResponse) {
 			const out = sent ?? '';
 			res.writeHead(status, { 'Content-Type': 'application/json' }).end(out);
@@ -199,6 +212,7 @@ export async function startWebhookHost(json: WorkflowJson, options: WebhookHostO
 		req.on('data', (c: Buffer) => chunks.push(c));
 		req.on('end', () => {
 			handle(req, res, Buffer.concat(chunks)).catch((error: Error) => {
+				responses.push({ status: 500, body: error.message });
 				res.writeHead(500).end(error.message);
 			});
 		});
@@ -216,6 +230,7 @@ export async function startWebhookHost(json: WorkflowJson, options: WebhookHostO
 			return `${baseUrl}/webhook/${node.webhookId ?? node.id}/webhook`;
 		},
 		emitted,
+		executions,
 		responses,
 		get staticData() {
 			return persisted;

@@ -88,6 +88,10 @@ describe('deliveries', () => {
 			customerId: customer.id,
 			livemode: false,
 		});
+		// The delivery started one execution that passed the event on to the next node.
+		expect(h.executions).toHaveLength(1);
+		expect(h.executions[0].status).toBe('success');
+		expect(h.executions[0].outputs.NoOp[0][0].json).toEqual(item);
 		expect(typeof item.created).toBe('string');
 		expect(new Date(item.created as string).toISOString()).toBe(item.created);
 	});

@@ -39,12 +39,12 @@ describe('SeenEventWindow', () => {
 		expect(restored.claim('evt_new', T0 + 100)).toBe(true);
 	});
 
-	it('serialises oldest first as [id, seenAt]', () => {
+	it('serialises oldest first; a refresh moves an id to the end', () => {
 		const window = new SeenEventWindow();
 		window.add('evt_a', T0);
 		window.add('evt_b', T0 + 1);
 		window.add('evt_a', T0 + 2); // refresh moves it to the end
-		expect(window.toJSON()).toEqual({ v: 1, entries: [['evt_b', T0 + 1], ['evt_a', T0 + 2]] });
+		expect(window.entries()).toEqual([['evt_b', T0 + 1], ['evt_a', T0 + 2]]);
 	});
 
 	it('evicts the oldest ids first when full', () => {
@@ -73,12 +73,29 @@ describe('SeenEventWindow', () => {
 		expect(window.claim('old', T0 + 31 * DAY)).toBe(true);
 	});
 
+	it('stores two strings (ids, base-36 offsets), not one object per id, and reads them back', () => {
+		const window = new SeenEventWindow();
+		window.add('evt_a', T0 + 40);
+		window.add('evt_b', T0 + 41);
+		window.add('evt_c', T0 + 3640);
+		const stored = window.toJSON();
+		expect(stored).toEqual({ v: 2, base: T0 + 40, ids: 'evt_a evt_b evt_c', at: `0 1 ${(3600).toString(36)}` });
+		expect(SeenEventWindow.fromJSON(JSON.parse(JSON.stringify(stored))).entries()).toEqual(window.entries());
+		expect(SeenEventWindow.fromJSON(new SeenEventWindow().toJSON()).size).toBe(0);
+	});
+
+	it('still reads the version 1 form ([id, seenAt] pairs)', () => {
+		const window = SeenEventWindow.fromJSON({ v: 1, entries: [['evt_1', T0], ['evt_2', T0 + 5]] });
+		expect(window.entries()).toEqual([['evt_1', T0], ['evt_2', T0 + 5]]);
+		expect(window.restoredFromInvalidState).toBe(false);
+	});
+
 	it('drops expired ids from storage on the next write', () => {
 		const window = new SeenEventWindow({ maxAgeSeconds: 100 });
 		window.add('a', T0);
 		window.add('b', T0 + 50);
 		window.add('c', T0 + 151);
-		expect(window.toJSON().entries.map(([id]) => id)).toEqual(['c']);
+		expect(window.entries().map(([id]) => id)).toEqual(['c']);
 	});
 
 	it('stays bounded and exact under a long stream (10 % duplicates)', () => {
@@ -96,7 +113,7 @@ describe('SeenEventWindow', () => {
 		const big = new SeenEventWindow();
 		for (let i = 0; i < 10; i++) big.add(`evt_${i}`, T0 + i);
 		const small = SeenEventWindow.fromJSON(roundTrip(big), { maxSize: 4 });
-		expect(small.toJSON().entries.map(([id]) => id)).toEqual(['evt_6', 'evt_7', 'evt_8', 'evt_9']);
+		expect(small.entries().map(([id]) => id)).toEqual(['evt_6', 'evt_7', 'evt_8', 'evt_9']);
 	});
 
 	it.each([undefined, null])('starts empty from %p', (state) => {
@@ -118,7 +135,7 @@ describe('SeenEventWindow', () => {
 
 	it('skips unreadable entries and keeps the rest', () => {
 		const window = SeenEventWindow.fromJSON({ v: 1, entries: [['evt_1', T0], ['evt_2'], [3, T0], 'x', ['evt_4', T0 + 1]] });
-		expect(window.toJSON().entries).toEqual([['evt_1', T0], ['evt_4', T0 + 1]]);
+		expect(window.entries()).toEqual([['evt_1', T0], ['evt_4', T0 + 1]]);
 	});
 
 	it('delete lets a redelivery through again', () => {
@@ -136,7 +153,7 @@ describe('SeenEventWindow', () => {
 		b.add('x', T0 + 5);
 		b.add('z', T0 + 2);
 		a.merge(b, T0 + 10);
-		expect(a.toJSON().entries).toEqual([['y', T0 + 1], ['z', T0 + 2], ['x', T0 + 5]]);
+		expect(a.entries()).toEqual([['y', T0 + 1], ['z', T0 + 2], ['x', T0 + 5]]);
 	});
 
 	it.each([
