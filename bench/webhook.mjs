@@ -59,8 +59,8 @@ const CONCURRENCY = positiveInt(flags, 'concurrency', 20);
  * after N events in production; 10000 (the default window) measures the steady state. Default 0.
  */
 const PREFILL = flags.prefill === undefined ? 0 : positiveInt(flags, 'prefill', 0);
-/** typeVersion of the trigger in the workflow (default 1); lets a newer node version be measured. */
-const TRIGGER_VERSION = flags['trigger-version'] === undefined ? 1 : Number(flags['trigger-version']);
+/** typeVersion of the trigger in the workflow (default 2, the node's default version). */
+const TRIGGER_VERSION = flags['trigger-version'] === undefined ? 2 : Number(flags['trigger-version']);
 if (EVENTS % ROUNDS !== 0) throw new Error(`--events (${EVENTS}) must be a multiple of --rounds (${ROUNDS}).`);
 /** --n8n-env=KEY=VALUE[,KEY=VALUE...]: extra environment for n8n, for experiments (e.g. N8N_EXPRESSION_ENGINE=legacy). */
 const N8N_ENV = Object.fromEntries(
