@@ -55,6 +55,38 @@ export const steps = [
 		},
 	},
 	{
+		title: 'Start the Stripe sandbox with a seeded business',
+		skip: (ctx) => Boolean(ctx.flags['no-sandbox']),
+		run: async (ctx) => {
+			const port = ctx.flags['sandbox-port'] ? Number(ctx.flags['sandbox-port']) : (await isPortFree(12111)) ? 12111 : await freePort();
+			const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['sandbox/cli.ts', '--seed', '42', '--customers', '300', '--months', '12', '--port', String(port)], {
+				cwd: ROOT,
+				stdio: ['ignore', 'pipe', 'inherit'],
+			});
+			ctx.cleanup.push(() => child.kill('SIGTERM'));
+			const banner = await new Promise((resolve, reject) => {
+				let out = '';
+				child.stdout.on('data', (chunk) => {
+					out += chunk;
+					if (/^Seeded/m.test(out) || /listening on/.test(out)) resolve(out);
+				});
+				child.on('exit', (code) => reject(new Error(`The sandbox exited (code ${code}) before it listened:\n${out}`)));
+			});
+			const key = /API Key\s+(\S+)/.exec(banner)?.[1] ?? 'sk_test_sandbox_000000000000000000000000';
+			const url = `http://127.0.0.1:${port}`;
+			ctx.imports.credentials.push([
+				{
+					id: 'revopsSandbox001',
+					name: 'Stripe sandbox (npm start)',
+					type: 'stripeRevOpsApi',
+					data: { secretKey: key, baseUrl: url, apiVersion: '2026-10-28.endive', stripeAccount: '' },
+				},
+			]);
+			ctx.notes.push(`Stripe sandbox: ${url} (key ${key}); the credential "Stripe sandbox (npm start)" points at it.`);
+			ctx.notes.push(`Advance its clock a day (renewals, retries, payouts, webhooks): curl -X POST ${url}/_sandbox/clock/advance -u ${key}: -d seconds=86400`);
+		},
+	},
+	{
 		title: 'Start n8n',
 		run: async (ctx) => {
 			if (ctx.flags.fresh) await rm(ctx.userFolder, { recursive: true, force: true });

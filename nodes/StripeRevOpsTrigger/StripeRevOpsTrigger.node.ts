@@ -126,7 +126,7 @@ export class StripeRevOpsTrigger implements INodeType {
 						name: 'dedupeWindowSize',
 						type: 'number',
 						typeOptions: { minValue: 100 },
-						default: DEFAULT_WINDOW_MAX_SIZE,
+						default: 2000,
 						description:
 							'How many event IDs to remember (for up to 30 days, across restarts). Stripe delivers at least once; a repeat within the window is acknowledged and not emitted again.',
 					},
@@ -278,10 +278,9 @@ export class StripeRevOpsTrigger implements INodeType {
 			response.status(200).json({ received: true, emitted: false, reason: result.dropped, id: result.eventId });
 			return { noWebhookResponse: true };
 		}
-		// n8n 2.41 does not save static data written here when the request starts an execution (the
-		// runner re-wraps the same object and clears its change flag); execute() below persists it
-		// from inside that execution instead. Written here as well for n8n versions that do save it.
-		persistTriggerMemory(memory, staticData);
+		// The memory is persisted by execute(), inside the execution this starts: n8n 2.41 does not save
+		// static data written here when the request starts an execution (its runner re-wraps the same
+		// object and clears the change flag), and serialising it here too would cost CPU per request.
 		const item = flattenEvent(result.emit.event as TriggerEvent, { currentObject: result.emit.currentObject });
 		const json = { ...item, ...(result.emit.currentObject ? { currentObject: result.emit.currentObject } : {}) } as unknown as IDataObject;
 		return {

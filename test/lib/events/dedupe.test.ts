@@ -15,7 +15,7 @@ function roundTrip<T>(value: T): unknown {
 
 describe('SeenEventWindow', () => {
 	it('defaults to 10,000 ids and 30 days', () => {
-		expect(DEFAULT_WINDOW_MAX_SIZE).toBe(10_000);
+		expect(DEFAULT_WINDOW_MAX_SIZE).toBe(2_000);
 		expect(DEFAULT_WINDOW_MAX_AGE_SECONDS).toBe(30 * DAY);
 	});
 
