@@ -236,7 +236,6 @@ export class StripeRevOpsTrigger implements INodeType {
 			maxSize: options.dedupeWindowSize ?? DEFAULT_WINDOW_MAX_SIZE,
 		});
 		const rawBody = (request as unknown as { rawBody?: Buffer }).rawBody;
-		const needsClient = options.fetchCurrentObject;
 		let client: Awaited<ReturnType<typeof stripeClient>>['client'] | undefined;
 		const events = normalizeEventSelection(this.getNodeParameter('events', []) as string[], { allowUnknown: true });
 		const outcome = await settle(
@@ -249,7 +248,7 @@ export class StripeRevOpsTrigger implements INodeType {
 					toleranceSeconds: options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS,
 					events,
 					mode: this.getNodeParameter('mode', 'all') as LivemodeFilter,
-					fetchCurrentObject: needsClient === true,
+					fetchCurrentObject: options.fetchCurrentObject === true,
 					skipStale: options.skipStaleEvents === true,
 				},
 				{
