@@ -13,18 +13,9 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
-import { CACHE_DIR, ROOT, ensureN8n, freePort, isPortFree, packPackage, startN8n } from './n8n/env.mjs';
+import { CACHE_DIR, ROOT, ensureN8n, freePort, isPortFree, packPackage, parseFlags, startN8n } from './n8n/env.mjs';
 
 const DEFAULT_PORT = 5678;
-
-function parseFlags(argv) {
-	const flags = {};
-	for (const arg of argv) {
-		const match = /^--([\w-]+)(?:=(.*))?$/.exec(arg);
-		if (match) flags[match[1]] = match[2] ?? true;
-	}
-	return flags;
-}
 
 function run(command, args) {
 	return new Promise((resolve, reject) => {

@@ -1,3 +1,5 @@
+// The list envelope and created[] range are the client's own types: the sandbox answers what lib/stripe reads.
+import type { CreatedRange, StripeList as ListEnvelope } from '../../lib/stripe/client';
 import { invalidParam, invalidState } from './errors';
 import type { Params } from './params';
 
@@ -10,19 +12,7 @@ export interface Seq<T> {
 	at(i: number): T | undefined;
 }
 
-export interface ListEnvelope<T> {
-	object: 'list';
-	data: T[];
-	has_more: boolean;
-	url: string;
-}
-
-export interface CreatedRange {
-	gt?: number;
-	gte?: number;
-	lt?: number;
-	lte?: number;
-}
+export type { ListEnvelope };
 
 /** Reads `created`, `created[gte]` ... into a predicate on unix seconds. */
 export function createdFilter(p: Params, key = 'created'): ((t: number) => boolean) | undefined {

@@ -843,7 +843,8 @@ async function serveRpc() {
 // ---------------------------------------------------------------------------------------------
 // Command line.
 
-function parseFlags(argv) {
+/** `--name=value` and `--flag` arguments as an object; other arguments are ignored. */
+export function parseFlags(argv) {
 	const flags = {};
 	for (const arg of argv) {
 		const match = /^--([\w-]+)(?:=(.*))?$/.exec(arg);
