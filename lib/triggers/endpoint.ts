@@ -98,8 +98,9 @@ function endpointPath(id: string): string {
  *   trigger's own endpoint is left alone if someone re-pointed it at a third URL.
  *
  * Deletes never make this function throw: once a new endpoint exists, its secret must reach the
- * caller's state, or it would be lost. Failed deletes come back in `failedDeletes` for a warning;
- * the next activation retries them (they are then at the URL as foreign, or still `oldUrl`).
+ * caller's state, or it would be lost. Failed deletes come back in `failedDeletes` and are not
+ * retried later (the next activation's `endpointMatches` is true, and the state no longer names an
+ * `oldUrl` endpoint), so the caller should warn with each id for the user to delete it in the Dashboard.
  *
  * Creating before deleting needs a free slot: an account already at 16 endpoints gets Stripe's
  * limit error on a replacement and keeps its old endpoint.
