@@ -60,7 +60,13 @@ export class StripeRevOpsApi implements ICredentialType {
 		},
 	];
 
-	/** Adds the Bearer key, version and account; a key of the wrong shape is refused with a message that says why. */
+	/**
+	 * Adds the Bearer key, version and account; a key of the wrong shape is refused with a message
+	 * that says why (n8n reports it as the node's error; it is not retried). A call that already
+	 * carries `Authorization` keeps it: the v2 meter event stream authenticates with the session
+	 * token from `POST /v2/billing/meter_event_session`, not the API key. The key's shape is still
+	 * checked, so a broken credential fails the same way on every call.
+	 */
 	async authenticate(
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
@@ -69,9 +75,10 @@ export class StripeRevOpsApi implements ICredentialType {
 		const problem = checkApiKeyShape(key);
 		if (problem) throw new Error(problem);
 		const headers: Record<string, string> = { ...(requestOptions.headers as Record<string, string>) };
-		headers.Authorization = `Bearer ${key}`;
-		if (credentials.apiVersion && !headers['Stripe-Version']) headers['Stripe-Version'] = String(credentials.apiVersion);
-		if (credentials.stripeAccount && !headers['Stripe-Account']) headers['Stripe-Account'] = String(credentials.stripeAccount);
+		const has = (name: string) => Object.keys(headers).some((header) => header.toLowerCase() === name.toLowerCase());
+		if (!has('Authorization')) headers.Authorization = `Bearer ${key}`;
+		if (credentials.apiVersion && !has('Stripe-Version')) headers['Stripe-Version'] = String(credentials.apiVersion);
+		if (credentials.stripeAccount && !has('Stripe-Account')) headers['Stripe-Account'] = String(credentials.stripeAccount);
 		return { ...requestOptions, headers };
 	}
 

@@ -4,10 +4,13 @@ import { encodeForm, type FormParams } from './form';
 import {
 	StripeConnectionError,
 	StripeError,
+	StripeLocalError,
 	toStripeError,
 	type StripeErrorBody,
 } from './errors';
-import type { HttpMethod, HttpResponse, RequestFn } from './transport';
+import { endpointKey } from './path';
+import type { RequestLimiter } from './rateLimiter';
+import { TransportFailure, redactSecrets, type HttpMethod, type HttpResponse, type RequestFn } from './transport';
 
 /** Stripe's default API host. */
 export const DEFAULT_BASE_URL = 'https://api.stripe.com';
@@ -24,6 +27,12 @@ export interface RetryPolicy {
 	/** Cap of the whole call, all attempts and waits, in ms (default 60,000). */
 	maxTotalMs: number;
 }
+
+/**
+ * Default time one attempt may take before it is abandoned and retried. stripe-node waits 80 s;
+ * 30 s lets an attempt and a retry fit in the default 60 s budget of one call.
+ */
+export const DEFAULT_TIMEOUT_MS = 30000;
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 	maxRetries: 3,
@@ -48,6 +57,13 @@ export interface StripeClientOptions {
 	random?: () => number;
 	/** Generates idempotency keys (default: a random UUID). */
 	idempotencyKey?: () => string;
+	/** Milliseconds one attempt may take (default {@link DEFAULT_TIMEOUT_MS}); passed to the request function. */
+	timeoutMs?: number;
+	/**
+	 * Awaited before every attempt, retries included. Share one per execution across all clients
+	 * and calls of that execution (see `RateLimiter`).
+	 */
+	limiter?: RequestLimiter;
 }
 
 export interface RequestOptions {
@@ -61,6 +77,10 @@ export interface RequestOptions {
 	baseUrl?: string;
 	/** Extra headers, e.g. a v2 session token as Authorization. */
 	headers?: Record<string, string>;
+	/** Milliseconds this call's attempts may each take (overrides the client's `timeoutMs`). */
+	timeoutMs?: number;
+	/** The rate limiter's key for this call (default: the endpoint, e.g. `POST /v1/invoices/:id/pay`). */
+	limiterKey?: string;
 }
 
 export interface StripeList<T> {
@@ -83,6 +103,32 @@ export interface ListParams extends FormParams {
 	limit?: number;
 }
 
+/** A page of a v2 list endpoint (https://docs.stripe.com/api-v2-overview, 2026). */
+export interface StripeListV2<T> {
+	data: T[];
+	/** Path (with query) of the next page, or null on the last page. */
+	next_page_url: string | null;
+	previous_page_url?: string | null;
+}
+
+/** A page of a search endpoint such as `/v1/customers/search` (https://docs.stripe.com/search, 2026). */
+export interface StripeSearchResult<T> {
+	object: 'search_result';
+	data: T[];
+	has_more: boolean;
+	/** Token for the next page, passed back as `page`. */
+	next_page: string | null;
+	url: string;
+	total_count?: number;
+}
+
+export interface SearchParams extends FormParams {
+	/** Stripe's search query language, e.g. `email:'jenny@example.com'`. */
+	query: string;
+	limit?: number;
+	page?: string;
+}
+
 /** Connection-level failures that Stripe documents as safe to retry with an idempotency key. */
 function isRetryableStatus(response: HttpResponse): boolean {
 	const should = response.headers['stripe-should-retry'];
@@ -103,6 +149,7 @@ export class StripeClient {
 	private readonly nowMs: () => number;
 	private readonly random: () => number;
 	private readonly newKey: () => string;
+	private readonly timeoutMs: number;
 
 	constructor(private readonly options: StripeClientOptions) {
 		this.baseUrl = (options.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, '');
@@ -110,6 +157,7 @@ export class StripeClient {
 		this.nowMs = options.nowMs ?? Date.now;
 		this.random = options.random ?? Math.random;
 		this.newKey = options.idempotencyKey ?? (() => `revops-${randomUUID()}`);
+		this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 	}
 
 	get<T>(path: string, params?: FormParams, options?: RequestOptions): Promise<T> {
@@ -124,13 +172,17 @@ export class StripeClient {
 		return this.request<T>('DELETE', path, params, options);
 	}
 
-	/** Backoff before retry number `attempt` (1-based): exponential, capped, jittered to [½, 1]. */
+	/**
+	 * Backoff before retry number `attempt` (1-based): exponential, capped at `maxDelayMs`, jittered
+	 * to [½, 1]. A `Retry-After` from Stripe wins when it is longer, even above `maxDelayMs`: Stripe
+	 * knows when capacity returns, and retrying sooner only earns another 429. Whether the wait fits
+	 * is decided by the call's total budget (`maxTotalMs`): a wait that does not fit is not taken and
+	 * the error surfaces at once.
+	 */
 	backoffMs(attempt: number, retryAfterSeconds?: number): number {
 		const base = Math.min(this.policy.initialDelayMs * 2 ** (attempt - 1), this.policy.maxDelayMs);
 		const jittered = Math.max(this.policy.initialDelayMs, base * 0.5 * (1 + this.random()));
-		if (retryAfterSeconds !== undefined && retryAfterSeconds * 1000 <= this.policy.maxDelayMs) {
-			return Math.max(jittered, retryAfterSeconds * 1000);
-		}
+		if (retryAfterSeconds !== undefined && retryAfterSeconds > 0) return Math.max(jittered, retryAfterSeconds * 1000);
 		return jittered;
 	}
 
@@ -160,18 +212,31 @@ export class StripeClient {
 			if (query) url += (url.includes('?') ? '&' : '?') + query;
 		}
 		Object.assign(headers, options.headers);
+		const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+		const limiterKey = options.limiterKey ?? endpointKey(method, path);
 
 		const started = this.nowMs();
 		for (let attempt = 0; ; attempt++) {
+			await this.options.limiter?.acquire(limiterKey);
 			let response: HttpResponse | undefined;
-			let failure: unknown;
+			let failure: TransportFailure | undefined;
+			let thrown: unknown;
 			try {
-				response = await this.options.request({ method, url, headers: { ...headers }, body });
+				response = await this.options.request({ method, url, headers: { ...headers }, body, timeoutMs });
 			} catch (error) {
-				failure = error;
+				// Keep only a redacted summary: n8n's and axios' errors carry the request config,
+				// Authorization header included, in `config`, `request` and `cause`.
+				thrown = error;
+				failure = TransportFailure.from(error);
 			}
 			if (response && response.status >= 200 && response.status < 300) {
 				return parseJson<T>(response);
+			}
+			if (failure && !failure.network) {
+				// Not the network (a key of the wrong shape, a bad URL, a cancelled execution):
+				// retrying cannot help, and the original message says what to fix.
+				if (thrown instanceof StripeError) throw thrown;
+				throw new StripeLocalError({ message: failure.message, type: 'local_error', code: failure.code, cause: failure });
 			}
 			const retryable = response ? isRetryableStatus(response) : true;
 			const retryAfter = response ? Number(response.headers['retry-after']) : NaN;
@@ -183,8 +248,9 @@ export class StripeClient {
 			}
 			if (!response) {
 				throw new StripeConnectionError({
-					message: `Could not reach Stripe at ${base} after ${attempt + 1} attempt(s): ${describe(failure)}. Check the Base URL in the credential and the network.`,
+					message: `Could not reach Stripe at ${redactSecrets(base)} after ${attempt + 1} attempt(s): ${describe(failure)}. Check the Base URL in the credential and the network.`,
 					type: 'api_connection_error',
+					code: failure?.code,
 					cause: failure,
 				});
 			}
@@ -209,6 +275,46 @@ export class StripeClient {
 			startingAfter = page.data[page.data.length - 1].id;
 		}
 	}
+
+	/**
+	 * Iterates every object of a v2 list endpoint (e.g. `/v2/core/events`): the first page with
+	 * `params`, then each `next_page_url` as Stripe returns it (a path whose query carries the page
+	 * token and the filters) until it is null (https://docs.stripe.com/api-v2-overview, 2026).
+	 */
+	async *listV2<T>(path: string, params: FormParams = {}, options?: RequestOptions): AsyncGenerator<T> {
+		let page = await this.get<StripeListV2<T>>(path, params, options);
+		for (;;) {
+			for (const item of page.data ?? []) yield item;
+			if (!page.next_page_url) return;
+			page = await this.get<StripeListV2<T>>(relativeUrl(page.next_page_url), undefined, options);
+		}
+	}
+
+	/**
+	 * Iterates every result of a search endpoint (`/v1/customers/search`, `/v1/invoices/search`, …):
+	 * pages of `limit` (default 100, the maximum), then `page=<next_page>` while `has_more`
+	 * (https://docs.stripe.com/search#pagination, 2026). Search results can lag writes by about a minute.
+	 */
+	async *search<T>(path: string, params: SearchParams, options?: RequestOptions): AsyncGenerator<T> {
+		let page: string | undefined = params.page;
+		for (;;) {
+			const result: StripeSearchResult<T> = await this.get<StripeSearchResult<T>>(
+				path,
+				{ ...params, limit: params.limit ?? 100, page },
+				options,
+			);
+			for (const item of result.data) yield item;
+			if (!result.has_more || !result.next_page || result.data.length === 0) return;
+			page = result.next_page;
+		}
+	}
+}
+
+/** A `next_page_url` as a path: Stripe returns one, but an absolute URL is reduced to its path and query. */
+function relativeUrl(url: string): string {
+	const match = /^https?:\/\/[^/]+(\/.*)?$/i.exec(url);
+	if (match) return match[1] ?? '/';
+	return url.startsWith('/') ? url : `/${url}`;
 }
 
 function describe(error: unknown): string {

@@ -74,8 +74,14 @@ export class StripePermissionError extends StripeError {}
 export class StripeIdempotencyError extends StripeError {}
 /** Stripe had a problem (HTTP 5xx, `type: api_error`). */
 export class StripeAPIError extends StripeError {}
-/** The request did not complete: connection refused, reset or timed out. */
+/** The request did not complete: connection refused, reset or timed out (retried before it is thrown). */
 export class StripeConnectionError extends StripeError {}
+/**
+ * The call failed on this side for a reason other than the network, so it was not retried: the
+ * credential refused a key of the wrong shape, a path id was empty, the execution was cancelled.
+ * Its message is the original one (secrets redacted); nodes report it as bad input.
+ */
+export class StripeLocalError extends StripeError {}
 
 /** Maps an HTTP status and Stripe's error body to the matching typed error. */
 export function toStripeError(

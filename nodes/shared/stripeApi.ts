@@ -14,7 +14,16 @@ import {
 	type JsonObject,
 } from 'n8n-workflow';
 
-import { StripeClient, StripeError, normalizeHeaders, type RequestFn, type RetryPolicy } from '../../lib/stripe';
+import {
+	StripeClient,
+	StripeError,
+	StripeLocalError,
+	TransportFailure,
+	normalizeHeaders,
+	type RequestFn,
+	type RequestLimiter,
+	type RetryPolicy,
+} from '../../lib/stripe';
 
 export const CREDENTIAL_NAME = 'stripeRevOpsApi';
 
@@ -26,7 +35,12 @@ interface FullResponse {
 	statusCode: number;
 }
 
-/** The transport inside n8n: n8n's own HTTP helper, authenticated by the credential. */
+/**
+ * The transport inside n8n: n8n's own HTTP helper, authenticated by the credential, with the
+ * client's per-attempt timeout as n8n's `timeout`. What n8n throws (a NodeApiError around the axios
+ * error, whose `config` holds the Authorization header; or around the credential's own error) is
+ * reduced to a redacted {@link TransportFailure} that says whether it was the network.
+ */
 export function n8nRequestFn(context: StripeContext): RequestFn {
 	return async (request) => {
 		const options: IHttpRequestOptions = {
@@ -38,15 +52,33 @@ export function n8nRequestFn(context: StripeContext): RequestFn {
 			ignoreHttpStatusErrors: true,
 			encoding: 'text',
 			json: false,
+			timeout: request.timeoutMs,
 		};
-		const response = (await context.helpers.httpRequestWithAuthentication.call(context, CREDENTIAL_NAME, options)) as FullResponse;
+		let response: FullResponse;
+		try {
+			response = (await context.helpers.httpRequestWithAuthentication.call(context, CREDENTIAL_NAME, options)) as FullResponse;
+		} catch (error) {
+			throw TransportFailure.from(error);
+		}
 		const body = typeof response.body === 'string' ? response.body : response.body === undefined ? '' : JSON.stringify(response.body);
 		return { status: response.statusCode, headers: normalizeHeaders(response.headers), body };
 	};
 }
 
+/** Client settings a node may set on top of the credential. */
+export interface StripeClientExtras {
+	/** Milliseconds one attempt may take (default 30,000). */
+	timeoutMs?: number;
+	/** One limiter per execution, shared by all calls of that execution (`stripeRateLimiter`). */
+	limiter?: RequestLimiter;
+}
+
 /** A Stripe client for a node, configured from the Stripe RevOps API credential. */
-export async function stripeClient(context: StripeContext, retry?: Partial<RetryPolicy>): Promise<{ client: StripeClient; credentials: ICredentialDataDecryptedObject }> {
+export async function stripeClient(
+	context: StripeContext,
+	retry?: Partial<RetryPolicy>,
+	extras: StripeClientExtras = {},
+): Promise<{ client: StripeClient; credentials: ICredentialDataDecryptedObject }> {
 	const credentials = await context.getCredentials(CREDENTIAL_NAME);
 	const client = new StripeClient({
 		request: n8nRequestFn(context),
@@ -54,6 +86,8 @@ export async function stripeClient(context: StripeContext, retry?: Partial<Retry
 		apiVersion: (credentials.apiVersion as string) || undefined,
 		sleep: (ms) => sleep(ms),
 		retry,
+		timeoutMs: extras.timeoutMs,
+		limiter: extras.limiter,
 	});
 	return { client, credentials };
 }
@@ -64,6 +98,8 @@ export async function stripeClient(context: StripeContext, retry?: Partial<Retry
  */
 export function toNodeError(node: INode, error: unknown, itemIndex?: number): NodeApiError | NodeOperationError {
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+	// Failed on this side (a key of the wrong shape, an empty id): bad input, with the message that says what to fix.
+	if (error instanceof StripeLocalError) return new NodeOperationError(node, error, { itemIndex });
 	if (error instanceof StripeError) {
 		const detail: JsonObject = {
 			type: error.type,

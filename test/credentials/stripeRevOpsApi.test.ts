@@ -1,4 +1,5 @@
 import { checkApiKeyShape, KEY_ERRORS } from '../../lib/stripe/keys';
+import { StripeRevOpsApi } from '../../credentials/StripeRevOpsApi.credentials';
 import { testCredential } from '../harness/credentialTest';
 import { startRecordingServer, type RecordingServer } from '../helpers/recordingServer';
 
@@ -62,4 +63,44 @@ test.each([
 
 test.each(['sk_live_51Habc', 'sk_test_51Habc', 'rk_live_51Habc', 'rk_test_51Habc'])('%s has the right shape', (key) => {
 	expect(checkApiKeyShape(key)).toBeUndefined();
+});
+
+describe('authenticate()', () => {
+	const credential = new StripeRevOpsApi();
+	const creds = { secretKey: GOOD, apiVersion: '2026-10-28.endive', stripeAccount: 'acct_1Abc' };
+
+	test('adds the Bearer key, version and account to a request without Authorization', async () => {
+		const out = await credential.authenticate(creds, { url: '/v1/balance', headers: { Accept: 'application/json' } });
+		expect(out.headers).toEqual({
+			Accept: 'application/json',
+			Authorization: `Bearer ${GOOD}`,
+			'Stripe-Version': '2026-10-28.endive',
+			'Stripe-Account': 'acct_1Abc',
+		});
+	});
+
+	// Item 18: the v2 meter event stream authenticates with the session token that
+	// POST /v2/billing/meter_event_session returns, as a Bearer (Stripe API reference, v2 Billing Meter Event Stream, 2026).
+	test.each(['Authorization', 'authorization'])('keeps an %s header the call set itself (v2 meter event session token)', async (name) => {
+		const out = await credential.authenticate(creds, { url: '/v2/billing/meter_event_stream', headers: { [name]: 'Bearer ek_test_session_123' } });
+		const headers = out.headers as Record<string, string>;
+		const auth = Object.entries(headers).filter(([k]) => k.toLowerCase() === 'authorization');
+		expect(auth).toEqual([[name, 'Bearer ek_test_session_123']]);
+		expect(headers['Stripe-Version']).toBe('2026-10-28.endive');
+	});
+
+	test('still checks the key shape when the call brings its own Authorization', async () => {
+		await expect(
+			credential.authenticate({ ...creds, secretKey: 'pk_test_abc' }, { url: '/v2/billing/meter_event_stream', headers: { Authorization: 'Bearer ek_test_session_123' } }),
+		).rejects.toThrow(KEY_ERRORS.publishable);
+	});
+
+	test('keeps Stripe-Version and Stripe-Account the call set, whatever their case', async () => {
+		const out = await credential.authenticate(creds, { url: '/v1/balance', headers: { 'stripe-version': '2025-01-01', 'stripe-account': 'acct_other' } });
+		const headers = out.headers as Record<string, string>;
+		expect(headers['stripe-version']).toBe('2025-01-01');
+		expect(headers['stripe-account']).toBe('acct_other');
+		expect(headers['Stripe-Version']).toBeUndefined();
+		expect(headers['Stripe-Account']).toBeUndefined();
+	});
 });
