@@ -9,26 +9,39 @@
  * event retention, after which no redelivery can happen) and the oldest go first when
  * `maxSize` is reached. Time is always passed in as `now` (unix seconds).
  */
-import { STRIPE_EVENT_RETENTION_SECONDS } from './constants';
 
 /**
- * Default number of entries kept: 2,000. The stored memory is rewritten with every emitted event
- * (n8n keeps static data in one JSON column), so its size is paid on every delivery: measured with
- * `npm run bench:webhook -- --prefill=10000` (2026-11-27), 10,000 ids (~300 KB stored) halved the
- * trigger's throughput in a real n8n. 2,000 ids cover Stripe's redelivery of an event whose 2xx was
- * lost (retries come within minutes to hours) for accounts up to about 2,000 events in that time;
- * larger accounts raise it in the node's options.
+ * Stripe retries a delivery that got no 2xx "for up to three days" with exponential backoff
+ * (https://docs.stripe.com/webhooks#retries, read 2026-12). A duplicate can therefore arrive up to
+ * three days after the first delivery; the in-process window keeps ids that long, plus a day of margin.
  */
-export const DEFAULT_WINDOW_MAX_SIZE = 2_000;
+export const STRIPE_RETRY_HORIZON_SECONDS = 3 * 24 * 60 * 60;
 
-/** Default entry lifetime: Stripe's event retention. */
-export const DEFAULT_WINDOW_MAX_AGE_SECONDS = STRIPE_EVENT_RETENTION_SECONDS;
+/** Default lifetime of a remembered event id: Stripe's retry horizon plus one day. */
+export const DEFAULT_WINDOW_MAX_AGE_SECONDS = STRIPE_RETRY_HORIZON_SECONDS + 24 * 60 * 60;
+
+/**
+ * Default number of ids kept in the trigger's in-process window: 200,000, i.e. four days of an
+ * account that produces about 0.6 events per second. An entry costs about 100 bytes of memory
+ * (about 20 MB when full); nothing is written to a database per entry, so the count can be large.
+ * Durable memory (n8n's deduplication store, across restarts) is bounded separately, see
+ * {@link DEFAULT_DURABLE_MAX_ENTRIES}.
+ */
+export const DEFAULT_WINDOW_MAX_SIZE = 200_000;
+
+/**
+ * Default number of event ids kept in n8n's own deduplication store (processed-data table), which
+ * survives restarts. n8n stores them as one JSON row per node that is read and rewritten with every
+ * emitted event, so its size is paid on every execution (measured with `npm run bench:webhook`, see
+ * README). It only has to cover redeliveries that cross an n8n restart.
+ */
+export const DEFAULT_DURABLE_MAX_ENTRIES = 10_000;
 
 /** Limits of a bounded window. */
 export interface WindowOptions {
-	/** Most entries kept; the oldest are evicted first. Default 10,000. */
+	/** Most entries kept; the oldest are evicted first. Default {@link DEFAULT_WINDOW_MAX_SIZE}. */
 	maxSize?: number;
-	/** Entries older than this (since last recorded) are forgotten. Default 30 days. */
+	/** Entries older than this (since last recorded) are forgotten. Default {@link DEFAULT_WINDOW_MAX_AGE_SECONDS}. */
 	maxAgeSeconds?: number;
 }
 
@@ -365,5 +378,61 @@ export class LastEmittedPerObject {
 			if (this.last.size <= this.maxSize) break;
 			this.last.delete(objectId);
 		}
+	}
+}
+
+/** What {@link InFlightClaims.claim} found. */
+export type ClaimOutcome = 'claimed' | 'duplicate' | 'inFlight';
+
+/** Default lease of an in-flight claim: how long a delivery may take before a redelivery is let through. */
+export const DEFAULT_CLAIM_LEASE_SECONDS = 120;
+
+/**
+ * Event ids whose delivery is being processed, next to a {@link SeenEventWindow} of ids already
+ * emitted. A redelivery of an event whose first delivery is still in flight must not get a 2xx:
+ * if the first then fails, Stripe would hold a 2xx for the event and never send it again. So a
+ * claim is *pending* until the emitted event is confirmed (the execution it started ran) or
+ * released (a step after the claim failed). A claim that is neither confirmed nor released within
+ * `leaseSeconds` (the execution never started, or runs in another process) lets the next delivery
+ * through; the durable check inside the execution then decides.
+ */
+export class InFlightClaims {
+	private readonly pending = new Map<string, number>();
+
+	constructor(
+		readonly seen: SeenEventWindow,
+		private readonly leaseSeconds = DEFAULT_CLAIM_LEASE_SECONDS,
+	) {}
+
+	/** Checks and claims in one synchronous step. */
+	claim(eventId: string, now: number): ClaimOutcome {
+		checkNow(now);
+		if (this.seen.has(eventId, now)) return 'duplicate';
+		const at = this.pending.get(eventId);
+		if (at !== undefined && now - at < this.leaseSeconds) return 'inFlight';
+		this.pending.set(eventId, now);
+		return 'claimed';
+	}
+
+	/** True while `eventId` is claimed and its lease has not run out. */
+	isPending(eventId: string, now: number): boolean {
+		const at = this.pending.get(eventId);
+		return at !== undefined && now - at < this.leaseSeconds;
+	}
+
+	/** The event was emitted and its execution ran: later deliveries are duplicates. */
+	confirm(eventId: string, now: number): void {
+		this.pending.delete(eventId);
+		this.seen.add(eventId, now);
+	}
+
+	/** Processing failed after the claim: the next delivery goes through. */
+	release(eventId: string): void {
+		this.pending.delete(eventId);
+	}
+
+	/** Number of pending claims (expired ones included until they are claimed again). */
+	get pendingCount(): number {
+		return this.pending.size;
 	}
 }

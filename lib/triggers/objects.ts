@@ -1,3 +1,5 @@
+import { isMissing, settle } from '../stripe/errors';
+
 /**
  * Where to re-fetch the object an event is about, for "fetch the current object"
  * (Stripe advises it because events can arrive out of order: https://docs.stripe.com/webhooks#event-ordering, 2026).
@@ -31,4 +33,29 @@ export function objectPath(objectType: string | undefined, id: string | undefine
 	if (!objectType || !id) return undefined;
 	const base = OBJECT_PATHS[objectType];
 	return base ? `${base}/${encodeURIComponent(id)}` : undefined;
+}
+
+/** The current object of an event, or `null` with `deleted` when Stripe no longer has it. */
+export interface CurrentObject {
+	currentObject: Record<string, unknown> | null;
+	deleted: boolean;
+}
+
+/**
+ * Re-fetches the object an event is about. A `*.deleted` event's object is gone by definition, so
+ * it is not fetched; a 404 (`resource_missing`) also means deleted. Both give `currentObject: null`
+ * and `deleted: true` instead of an error, because failing the delivery would make Stripe retry it
+ * for three days and stop a poll cursor at that event for good. Other errors propagate.
+ */
+export async function fetchCurrentObject(
+	eventType: string,
+	path: string,
+	headers: Record<string, string>,
+	get: (path: string, headers?: Record<string, string>) => Promise<unknown>,
+): Promise<CurrentObject> {
+	if (/\.deleted$/.test(eventType)) return { currentObject: null, deleted: true };
+	const fetched = await settle(get(path, headers));
+	if (fetched.ok) return { currentObject: fetched.value as Record<string, unknown>, deleted: false };
+	if (isMissing(fetched.error)) return { currentObject: null, deleted: true };
+	throw fetched.error;
 }

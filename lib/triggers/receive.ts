@@ -7,9 +7,9 @@ import {
 } from '../webhooks/signature';
 import { expandThinEvent, isThinEventNotification, type FetchThinEvent } from '../webhooks/thin';
 import { settle } from '../stripe/errors';
-import type { LastEmittedPerObject, SeenEventWindow } from '../events/dedupe';
+import type { InFlightClaims, LastEmittedPerObject, ObjectEventRef } from '../events/dedupe';
 import { effectiveEventType, matchesEvent, type LivemodeFilter } from '../events/filter';
-import { objectPath } from './objects';
+import { fetchCurrentObject, objectPath } from './objects';
 
 export interface ReceiveConfig {
 	/** Signing secrets (`whsec_…`); several during a roll. */
@@ -27,25 +27,49 @@ export interface ReceiveConfig {
 export interface ReceiveDeps {
 	/** Unix seconds. */
 	now: number;
-	/** Event ids already emitted (claimed synchronously, so concurrent duplicates cannot both pass). */
-	seen: SeenEventWindow;
-	/** Per object, the newest event emitted (for "skip stale events"). */
+	/**
+	 * Claims on event ids: emitted ids and deliveries in flight. Claimed synchronously, before
+	 * the first await, so concurrent deliveries of one event cannot both pass.
+	 */
+	claims: InFlightClaims;
+	/** Per object, the newest event emitted (for "skip stale events"). Only read here: the caller records an event once it emitted it. */
 	stale?: LastEmittedPerObject;
-	/** GET an API path (the current object, a v2 event). */
+	/** GET an API path (the current object, a v2 event), with extra headers (Stripe-Account, Stripe-Context). */
 	get(path: string, headers?: Record<string, string>): Promise<unknown>;
 }
 
 export interface ReceivedEvent {
 	/** The v1 snapshot event, or the expanded v2 event for a thin notification. */
 	event: Stripe.Event | Record<string, unknown>;
-	/** The object re-fetched from the API when asked to. */
-	currentObject?: Record<string, unknown>;
+	/**
+	 * The object re-fetched from the API when asked to; `null` when it no longer exists
+	 * (a `*.deleted` event, or a 404), with `objectDeleted` set.
+	 */
+	currentObject?: Record<string, unknown> | null;
+	/** True when the current object was asked for and Stripe no longer has it. */
+	objectDeleted?: boolean;
 	thin: boolean;
+	/** What "skip stale events" records once the event is emitted (absent when the event names no object). */
+	staleRef?: ObjectEventRef;
 }
 
+/** The answer to the sender for a rejected delivery: no detail that helps an unauthenticated caller. */
+export const GENERIC_REJECTION_MESSAGE = 'The delivery could not be verified as coming from Stripe. Details are in the n8n log.';
+
 export type ReceiveOutcome =
-	| { status: 400; reason: string; message: string }
+	| {
+			status: 400;
+			/** Stable reason code, safe to answer with. */
+			reason: string;
+			/** Generic message for the HTTP answer. */
+			message: string;
+			/** The diagnosing message (what to fix, secret hints) for n8n's log, never for the HTTP answer. */
+			detail: string;
+	  }
 	| { status: 200; dropped: 'duplicate' | 'filtered' | 'stale'; eventId: string; type: string }
+	/** A delivery of this event is still being processed: answer a retryable status so Stripe tries again. */
+	| { status: 409; inFlight: true; eventId: string; type: string }
+	/** Emit. The claim stays pending until the caller confirms (the execution ran) or releases it (a later step failed). */
 	| { status: 200; emit: ReceivedEvent; eventId: string; type: string };
 
 function parseUnverified(rawBody: string | Uint8Array): StripeWebhookPayload | undefined {
@@ -58,12 +82,16 @@ function parseUnverified(rawBody: string | Uint8Array): StripeWebhookPayload | u
 	}
 }
 
+function rejection(reason: string, detail: string): ReceiveOutcome {
+	return { status: 400, reason, message: GENERIC_REJECTION_MESSAGE, detail };
+}
+
 /**
  * Everything the Stripe RevOps Trigger does with one delivery, without n8n:
- * verify → filter (type, live/test) → drop duplicates → expand thin events / fetch the current
- * object → skip stale → emit. The event id is recorded as seen synchronously, before the first
- * await, so concurrent deliveries of the same event cannot both pass; if a later step fails the
- * id is released again, so Stripe's retry of this delivery is not mistaken for a duplicate.
+ * verify → filter (type, live/test) → claim the id (duplicate / in flight) → expand thin events /
+ * fetch the current object → skip stale → emit. The event id is claimed synchronously, before the
+ * first await; if a later step fails the claim is released (so Stripe's retry goes through) and
+ * the error propagates. On emit the claim stays pending: the caller confirms or releases it.
  */
 export async function receiveDelivery(
 	rawBody: string | Uint8Array | undefined,
@@ -74,7 +102,7 @@ export async function receiveDelivery(
 	let payload: StripeWebhookPayload | undefined;
 	if (config.skipVerification) {
 		payload = rawBody === undefined ? undefined : parseUnverified(rawBody);
-		if (!payload) return { status: 400, reason: 'invalidPayload', message: 'The body is not a JSON Stripe event.' };
+		if (!payload) return rejection('invalidPayload', 'The body is not a JSON Stripe event.');
 	} else {
 		try {
 			payload = verifyStripeSignature({
@@ -85,8 +113,8 @@ export async function receiveDelivery(
 				now: deps.now,
 			});
 		} catch (error) {
-			if (error instanceof WebhookSignatureError) return { status: 400, reason: error.reason, message: error.message };
-			return { status: 400, reason: 'invalidPayload', message: (error as Error).message };
+			if (error instanceof WebhookSignatureError) return rejection(error.reason, error.message);
+			return rejection('invalidPayload', (error as Error).message);
 		}
 	}
 
@@ -95,14 +123,34 @@ export async function receiveDelivery(
 	const type = effectiveEventType(filterable);
 	const eventId = payload.id;
 	if (!matchesEvent(filterable, { events: config.events, mode: config.mode })) return { status: 200, dropped: 'filtered', eventId, type };
-	if (!deps.seen.claim(eventId, deps.now)) return { status: 200, dropped: 'duplicate', eventId, type };
+	const claim = deps.claims.claim(eventId, deps.now);
+	if (claim === 'duplicate') return { status: 200, dropped: 'duplicate', eventId, type };
+	if (claim === 'inFlight') return { status: 409, inFlight: true, eventId, type };
 
 	const outcome = await settle(complete(payload, thin, eventId, type, config, deps));
 	if (!outcome.ok) {
-		deps.seen.delete(eventId);
+		deps.claims.release(eventId);
 		throw outcome.error;
 	}
+	// A stale event is answered 200 and never emitted: later deliveries of it are duplicates.
+	if ('dropped' in outcome.value) deps.claims.confirm(eventId, deps.now);
 	return outcome.value;
+}
+
+/**
+ * Headers for API reads made on behalf of an event, as the official libraries send them:
+ * `Stripe-Account` for a snapshot event of a connected account (`event.account`), `Stripe-Context`
+ * and `Stripe-Request-Trigger` for a thin event (stripe-node's `fetchRelatedObject`, stripe@23).
+ */
+export function eventRequestHeaders(payload: { id?: unknown; account?: unknown; context?: unknown }, thin: boolean): Record<string, string> {
+	const headers: Record<string, string> = {};
+	if (thin) {
+		if (typeof payload.context === 'string' && payload.context !== '') headers['Stripe-Context'] = payload.context;
+		if (typeof payload.id === 'string') headers['Stripe-Request-Trigger'] = `event=${payload.id}`;
+	} else if (typeof payload.account === 'string' && payload.account !== '') {
+		headers['Stripe-Account'] = payload.account;
+	}
+	return headers;
 }
 
 async function complete(
@@ -132,14 +180,20 @@ async function complete(
 		created = snapshot.created;
 	}
 
-	if (config.skipStale && deps.stale && objectId) {
-		if (!deps.stale.admit({ objectId, created, eventId }, deps.now)) return { status: 200, dropped: 'stale', eventId, type };
+	const staleRef = objectId ? { objectId, created, eventId } : undefined;
+	if (config.skipStale && deps.stale && staleRef && deps.stale.isStale(staleRef, deps.now)) {
+		return { status: 200, dropped: 'stale', eventId, type };
 	}
 
-	let currentObject: Record<string, unknown> | undefined;
+	let currentObject: Record<string, unknown> | null | undefined;
+	let objectDeleted: boolean | undefined;
 	if (config.fetchCurrentObject) {
 		const path = thin ? (event as { related_object?: { url?: string } }).related_object?.url : objectPath(objectType, objectId);
-		if (path) currentObject = (await deps.get(path)) as Record<string, unknown>;
+		if (path) {
+			const fetched = await fetchCurrentObject(type, path, eventRequestHeaders(payload as unknown as Record<string, unknown>, thin), deps.get);
+			currentObject = fetched.currentObject;
+			objectDeleted = fetched.deleted;
+		}
 	}
-	return { status: 200, emit: { event, currentObject, thin }, eventId, type };
+	return { status: 200, emit: { event, currentObject, objectDeleted, thin, staleRef }, eventId, type };
 }

@@ -1,49 +1,85 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { LastEmittedPerObject, SeenEventWindow, type WindowOptions } from '../../lib/events/dedupe';
+import {
+	InFlightClaims,
+	LastEmittedPerObject,
+	SeenEventWindow,
+	type WindowOptions,
+} from '../../lib/events/dedupe';
 
 /**
- * The memory of one trigger node: event ids already emitted and, per object, the newest event.
+ * The in-process memory of one trigger node in one mode: event ids already emitted, deliveries in
+ * flight and, per object, the newest event emitted.
  *
- * n8n builds a fresh Workflow, with its own copy of the static data, for every webhook request,
- * and the last request to finish writes its copy back. Concurrent deliveries (Stripe sends up to
- * 20 at once) would each see a stale copy, so the authority while the process runs is this
- * in-process registry, where checking and recording an id is one synchronous step; the static
- * data holds a snapshot of it so the memory survives restarts. (In queue mode with several
- * webhook processes each process has its own registry: duplicates across processes are then
- * only caught through the persisted snapshot.)
+ * n8n builds a fresh Workflow, with its own copy of the static data, for every webhook request, so
+ * concurrent deliveries (Stripe sends up to 20 at once) would each see a stale copy; here checking
+ * and claiming an id is one synchronous step. Nothing of this is written to static data: an
+ * execution saves the whole static-data object it loaded, which would write an old endpoint secret
+ * back after a re-publish. Durable memory across restarts is n8n's own deduplication store, written
+ * inside the execution (see the trigger's `execute()`).
+ *
+ * Test sessions ("Listen for test event", mode `manual`) and production have separate memories:
+ * Stripe sends the same event to both endpoints, and each must run.
  */
 export interface TriggerMemory {
-	seen: SeenEventWindow;
+	claims: InFlightClaims;
 	stale: LastEmittedPerObject;
 }
 
+/** Which of a node's two webhooks a request or hook belongs to. */
+export type WebhookKind = 'production' | 'test';
+
 const registry = new Map<string, TriggerMemory>();
 
-export function triggerMemory(key: string, staticData: IDataObject, options: WindowOptions): TriggerMemory {
+/** The registry key of a node's memory in one mode. */
+export function memoryKey(workflowId: string | undefined, nodeId: string, kind: WebhookKind): string {
+	return `${workflowId ?? ''}:${nodeId}:${kind}`;
+}
+
+/**
+ * The memory for `key`, created on first use. A legacy snapshot in static data (`seenEvents`,
+ * `lastEmitted`, written by versions before 0.2) seeds it once, read-only.
+ */
+export function triggerMemory(key: string, staticData: IDataObject, options: WindowOptions, leaseSeconds?: number): TriggerMemory {
 	let memory = registry.get(key);
 	if (!memory) {
+		const legacy = key.endsWith(':production');
 		memory = {
-			seen: SeenEventWindow.fromJSON(staticData.seenEvents, options),
-			stale: LastEmittedPerObject.fromJSON(staticData.lastEmitted, options),
+			claims: new InFlightClaims(SeenEventWindow.fromJSON(legacy ? staticData.seenEvents : undefined, options), leaseSeconds),
+			stale: LastEmittedPerObject.fromJSON(legacy ? staticData.lastEmitted : undefined, options),
 		};
 		registry.set(key, memory);
 	}
 	return memory;
 }
 
-/** The memory of a node if this process has one (it has after any delivery since start). */
+/** The memory for `key` if this process has one. */
 export function existingTriggerMemory(key: string): TriggerMemory | undefined {
 	return registry.get(key);
 }
 
-/** Writes the memory into the node's static data (n8n persists it after the request). */
-export function persistTriggerMemory(memory: TriggerMemory, staticData: IDataObject): void {
-	staticData.seenEvents = memory.seen.toJSON() as unknown as IDataObject;
-	staticData.lastEmitted = memory.stale.toJSON() as unknown as IDataObject;
-}
-
-/** Forgets a node's in-process memory (on deactivation, so a re-activation starts from static data). */
+/** Forgets one mode's in-process memory (on deactivation). The other mode's memory is kept. */
 export function dropTriggerMemory(key: string): void {
 	registry.delete(key);
+}
+
+const durableQueues = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `task` after every earlier task with the same key has settled. n8n's deduplication store
+ * reads and rewrites one row per node without a lock, so two executions recording at once would
+ * lose one of the ids (or fail inserting the first row twice); in one n8n process this queue makes
+ * the read-modify-write sequential. Promise chaining only: no timers.
+ */
+export async function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
+	const previous = durableQueues.get(key) ?? Promise.resolve();
+	const run = previous.then(task, task);
+	const tail = run.then(
+		() => undefined,
+		() => undefined,
+	);
+	durableQueues.set(key, tail);
+	const result = await run;
+	if (durableQueues.get(key) === tail) durableQueues.delete(key);
+	return result;
 }

@@ -79,6 +79,7 @@ describe('deliveries', () => {
 		const customer = await stripe.customers.create({ email: 'jenny@example.com' });
 		await stripe.customers.update(customer.id, { name: 'Jenny' });
 		await sandbox.deliverWebhooks();
+		await h.idle();
 		expect(h.emitted).toHaveLength(1);
 		const item = h.emitted[0][0].json as Record<string, unknown>;
 		expect(item).toMatchObject({
@@ -118,39 +119,69 @@ describe('deliveries', () => {
 		const ids: string[] = [];
 		for (let i = 0; i < 1000; i++) ids.push((await stripe.customers.create({ email: `c${i}@example.com` })).id);
 		await sandbox.deliverWebhooks();
-		const deliveries = sandbox.webhookLog().filter((d) => d.status === 200);
-		expect(deliveries.length).toBeGreaterThan(1050);
+		await h.idle();
+		// A duplicate that arrives while the first delivery's execution has not run yet gets 409, and
+		// Stripe (the sandbox) retries it later: then it is a plain duplicate.
+		for (let round = 0; round < 3; round++) {
+			await sandbox.clock.advance(3600);
+			await sandbox.deliverWebhooks();
+			await h.idle();
+		}
+		const log = sandbox.webhookLog();
+		expect(log.length).toBeGreaterThan(1050);
+		const acknowledged = new Set(log.filter((d) => d.status === 200).map((d) => d.event));
+		expect(acknowledged.size).toBe(1000);
+		expect(log.every((d) => d.status === 200 || d.status === 409)).toBe(true);
 		const emittedIds = h.emitted.map((batch) => (batch[0].json as { objectId: string }).objectId);
 		expect(emittedIds).toHaveLength(1000);
 		expect(new Set(emittedIds)).toEqual(new Set(ids));
 		// Shuffled: the emission order is not the creation order.
 		expect(emittedIds).not.toEqual(ids);
+		// Every execution passed its event on; none ran twice.
+		const passedOn = h.executions.flatMap((run) => run.outputs.NoOp?.[0] ?? []).map((item) => (item.json as { eventId: string }).eventId);
+		expect(passedOn).toHaveLength(1000);
+		expect(new Set(passedOn).size).toBe(1000);
 	});
 
-	test('duplicates are still caught after a restart (memory restored from static data)', async () => {
+	test('after a restart, a redelivery of an emitted event is stopped by n8n\'s deduplication store: nothing downstream runs again', async () => {
 		const h = await host({ events: ['customer.created'] });
 		await h.activate();
 		await stripe.customers.create({ email: 'a@example.com' });
 		await sandbox.deliverWebhooks();
+		await h.idle();
 		expect(h.emitted).toHaveLength(1);
 		const eventId = (h.emitted[0][0].json as { eventId: string }).eventId;
-		// "Restart": a new host (fresh process memory is simulated by a different node id key) from the saved static data.
+		const nodeId = `trigger-${nodeCounter}`;
+		expect(h.processedData.has('harness', nodeId, eventId)).toBe(true);
+		// Static data holds the endpoint only: no memory snapshot that an execution could write back stale.
+		expect(Object.keys(h.staticData['node:Stripe RevOps Trigger'] as object)).toEqual(['endpoint']);
+		// "Restart": fresh process memory (a new node id key) over the same database (static data and processed data).
 		const saved = JSON.parse(JSON.stringify(h.staticData));
-		const restarted = await startWebhookHost(triggerWorkflow({ events: ['customer.created'] } as never, `trigger-restarted-${++nodeCounter}`), {
+		const restartedId = `trigger-restarted-${++nodeCounter}`;
+		const restarted = await startWebhookHost(triggerWorkflow({ events: ['customer.created'] } as never, restartedId), {
 			credentials: credentials(),
 			staticData: { 'node:Stripe RevOps Trigger': saved['node:Stripe RevOps Trigger'] },
+			processedData: h.processedData.withNodeRenamed('harness', nodeId, restartedId),
 		});
 		hosts.push(restarted);
 		const event = await stripe.events.retrieve(eventId);
 		const payload = JSON.stringify(event);
 		const secret = (saved['node:Stripe RevOps Trigger'] as { endpoint: { secret: string } }).endpoint.secret;
-		const res = await fetch(restarted.webhookUrl('Stripe RevOps Trigger'), {
-			method: 'POST',
-			headers: { 'Content-Type': 'application/json', 'Stripe-Signature': Stripe.webhooks.generateTestHeaderString({ payload, secret }) },
-			body: payload,
-		});
-		expect(res.status).toBe(200);
-		expect(((await res.json()) as { reason: string }).reason).toBe('duplicate');
-		expect(restarted.emitted).toHaveLength(0);
+		const send = () =>
+			fetch(restarted.webhookUrl('Stripe RevOps Trigger'), {
+				method: 'POST',
+				headers: { 'Content-Type': 'application/json', 'Stripe-Signature': Stripe.webhooks.generateTestHeaderString({ payload, secret }) },
+				body: payload,
+			});
+		expect((await send()).status).toBe(200);
+		await restarted.idle();
+		expect(restarted.executions).toHaveLength(1);
+		expect(restarted.executions[0].outputs.NoOp).toBeUndefined();
+		expect(restarted.logs.some((l) => l.message.includes(`event ${eventId} was already emitted`))).toBe(true);
+		// The execution told the process memory: the next redelivery starts no execution at all.
+		const again = await send();
+		expect(((await again.json()) as { reason: string }).reason).toBe('duplicate');
+		await restarted.idle();
+		expect(restarted.executions).toHaveLength(1);
 	});
 });
