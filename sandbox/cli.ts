@@ -1,7 +1,8 @@
 /**
  * npm run sandbox -- [--seed 42] [--customers 500] [--months 12] [--balance-transactions 1000000]
  *                    [--port 12111] [--key sk_test_...] [--rate-limit live|sandbox|off] [--latency stripe|<ms>]
- *                    [--error-rate 0.01] [--rate-limit-rate 0.01] [--drop-rate 0.01]
+ *                    [--error-rate 0.01] [--rate-limit-rate 0.01] [--drop-rate 0.01] [--lost-response-rate 0.01]
+ *                    [--error-after-work-rate 0.01] [--clock live|frozen]
  */
 import { startSandbox, stripeLikeLatency, API_VERSION, type SandboxOptions } from './index';
 
@@ -16,7 +17,9 @@ Options:
   --key sk_test_...          secret key to accept (default sk_test_sandbox_000000000000000000000000)
   --rate-limit MODE          live (100 ops/s, default), sandbox (25 ops/s) or off
   --latency MODE             stripe (Stripe-like per-request latency) or a number of ms
-  --error-rate X, --rate-limit-rate X, --drop-rate X   injected fault shares (0..1)
+  --clock MODE               live (default: follows wall time) or frozen (moves only when advanced)
+  --error-rate X, --rate-limit-rate X, --drop-rate X   injected fault shares (0..1) before any work
+  --lost-response-rate X, --error-after-work-rate X     injected fault shares (0..1) after the work (saved for the idempotency key)
   --help                     this text
 `;
 
@@ -58,20 +61,23 @@ async function main(): Promise<void> {
 		process.stdout.write(HELP);
 		return;
 	}
-	const known = ['seed', 'customers', 'months', 'balance-transactions', 'port', 'key', 'rate-limit', 'latency', 'error-rate', 'rate-limit-rate', 'drop-rate', 'help'];
+	const known = ['seed', 'customers', 'months', 'balance-transactions', 'port', 'key', 'rate-limit', 'latency', 'error-rate', 'rate-limit-rate', 'drop-rate', 'lost-response-rate', 'error-after-work-rate', 'clock', 'help'];
 	for (const k of Object.keys(args)) if (!known.includes(k)) throw new Error(`Unknown option --${k}; see --help.`);
 	const customers = int(args, 'customers', 500);
 	const months = int(args, 'months', 12);
 	const mode = args['rate-limit'] ?? 'live';
 	if (!['live', 'sandbox', 'off'].includes(mode)) throw new Error(`--rate-limit must be live, sandbox or off, got '${mode}'.`);
 	const latency = args.latency;
+	const clock = args.clock ?? 'live';
+	if (clock !== 'live' && clock !== 'frozen') throw new Error(`--clock must be live or frozen, got '${clock}'.`);
 	const opts: SandboxOptions = {
 		seed: int(args, 'seed', 42),
 		port: int(args, 'port', 12111),
 		secretKey: args.key,
 		rateLimits: mode === 'off' ? false : mode === 'sandbox' ? { opsPerSecond: 25 } : {},
 		latencyMs: latency === undefined ? undefined : latency === 'stripe' ? (req) => stripeLikeLatency(req) : int(args, 'latency', 0),
-		faults: { errorRate: share(args, 'error-rate'), rateLimitRate: share(args, 'rate-limit-rate'), dropRate: share(args, 'drop-rate') },
+		clock,
+		faults: { errorRate: share(args, 'error-rate'), rateLimitRate: share(args, 'rate-limit-rate'), dropRate: share(args, 'drop-rate'), lostResponseRate: share(args, 'lost-response-rate'), errorAfterWorkRate: share(args, 'error-after-work-rate') },
 		seedData: customers > 0 || int(args, 'balance-transactions', 0) > 0 ? { customers, months: Math.max(1, months), balanceTransactions: int(args, 'balance-transactions', 0) } : undefined,
 	};
 	const t0 = Date.now();

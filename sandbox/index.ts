@@ -27,15 +27,26 @@ export interface SandboxOptions {
 	seed?: number;
 	/** Initial test-clock time, unix seconds (default: real time at start). */
 	now?: number;
+	/**
+	 * `live` (default): the clock follows wall time from `now` on (clock.advance/set add an offset), and work that
+	 * falls due (renewals, retries, payouts) runs as wall time reaches it. `frozen`: time moves only with
+	 * clock.set/advance, for deterministic tests. Seeding always runs frozen, so a seed and `now` give the same business.
+	 */
+	clock?: 'live' | 'frozen';
 	/** Secret key the sandbox accepts (default 'sk_test_sandbox_000000000000000000000000'). */
 	secretKey?: string;
 	/** Per-second limits (defaults: 100 ops, 1,000 meter events, 10,000 v2 stream requests); false disables. */
 	rateLimits?: { opsPerSecond?: number; meterEventsPerSecond?: number; meterEventStreamPerSecond?: number } | false;
 	/** Added to every request (ms), or computed per request. See `stripeLikeLatency`. */
 	latencyMs?: number | ((req: { method: string; path: string }) => number);
-	/** Shares (0..1) of injected 500s, 429s and dropped connections, plus added latency; deterministic by seed. */
-	faults?: { errorRate?: number; rateLimitRate?: number; dropRate?: number; latencyMs?: number };
-	webhooks?: { autoDeliver?: boolean; duplicateRate?: number; shuffle?: boolean; maxInFlight?: number; retry?: boolean };
+	/**
+	 * Shares (0..1) of injected faults, deterministic by seed and arrival order: before any work, 500s (`errorRate`),
+	 * 429s (`rateLimitRate`) and dropped connections (`dropRate`); after the work, lost responses (`lostResponseRate`:
+	 * done and saved for the idempotency key, then the connection closes) and saved 500s (`errorAfterWorkRate`).
+	 * Plus `latencyMs` added to each request.
+	 */
+	faults?: { errorRate?: number; rateLimitRate?: number; dropRate?: number; lostResponseRate?: number; errorAfterWorkRate?: number; latencyMs?: number };
+	webhooks?: { autoDeliver?: boolean; duplicateRate?: number; shuffle?: boolean; maxInFlight?: number; retry?: boolean; disableAfterDays?: number };
 	/** Builds a believable business before listening (see sandbox/seed.ts). */
 	seedData?: { customers: number; months: number; balanceTransactions?: number };
 	/** Overrides for the payment outcome model (sandbox/scenario.ts). */
@@ -46,7 +57,8 @@ export interface Sandbox {
 	url: string;
 	port: number;
 	secretKey: string;
-	clock: { now(): number; set(unixSeconds: number): void; advance(seconds: number): Promise<void> };
+	/** `mode` is 'live' (follows wall time) or 'frozen'; `freeze()` / `unfreeze()` switch at runtime. */
+	clock: { now(): number; set(unixSeconds: number): void; advance(seconds: number): Promise<void>; mode(): 'live' | 'frozen'; freeze(): void; unfreeze(): void };
 	deliverWebhooks(): Promise<void>;
 	setFaults(f: SandboxOptions['faults']): void;
 	close(): Promise<void>;
@@ -73,7 +85,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 	const secretKey = opts.secretKey ?? DEFAULT_SECRET_KEY;
 	if (!/^sk_test_[A-Za-z0-9_]+$/.test(secretKey)) throw new Error(`secretKey must look like a Stripe test key (sk_test_...), got '${secretKey}'`);
 	const now = Math.floor(opts.now ?? Date.now() / 1000);
-	const world = new World(seed, now, opts.scenario);
+	const clockMode = opts.clock ?? 'live';
+	if (clockMode !== 'live' && clockMode !== 'frozen') throw new Error(`clock must be 'live' or 'frozen', got '${String(clockMode)}'`);
+	const world = new World(seed, now, opts.scenario, 'frozen');
 	const router = new Router();
 	const dispatcher = new Dispatcher(world, {
 		autoDeliver: opts.webhooks?.autoDeliver ?? true,
@@ -81,6 +95,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 		shuffle: opts.webhooks?.shuffle ?? false,
 		maxInFlight: opts.webhooks?.maxInFlight ?? 20,
 		retry: opts.webhooks?.retry ?? true,
+		disableAfterDays: opts.webhooks?.disableAfterDays ?? 3,
 	});
 	registerCustomers(router, world);
 	registerCatalog(router, world);
@@ -99,6 +114,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 		schedulePayouts(world, world.now());
 	}
 
+	if (clockMode === 'live') {
+		world.clock.unfreeze();
+		world.clock.startTicking(1000, undefined, (e) => process.stderr.write(`sandbox: scheduled work failed: ${String(e)}\n`));
+	}
+
 	const rateLimits = resolveLimits(opts.rateLimits);
 	const server = new SandboxServer(world, router, {
 		secretKey,
@@ -107,9 +127,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 		faults: { ...(opts.faults ?? {}) },
 		sessionAuth: (token) => sessionAuth(world, token),
 	});
-	const clock = {
+	const clock: Sandbox['clock'] = {
 		now: () => world.now(),
 		set: (t: number) => world.clock.set(t),
+		mode: () => world.clock.mode(),
+		freeze: () => world.clock.freeze(),
+		unfreeze: () => world.clock.unfreeze(),
 		advance: async (seconds: number) => {
 			if (!Number.isFinite(seconds) || seconds < 0) throw new Error('clock.advance needs a non-negative number of seconds');
 			await world.clock.runUntil(world.now() + seconds);
@@ -139,6 +162,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 		close: async () => {
 			if (closed) return;
 			closed = true;
+			world.clock.stopTicking();
 			dispatcher.close();
 			await new Promise<void>((resolve) => {
 				server.http.close(() => resolve());
@@ -156,7 +180,7 @@ function resolveLimits(l: SandboxOptions['rateLimits']) {
 
 /** Non-Stripe routes under /_sandbox for tools in another process (the demo, e2e tests). */
 function registerControl(r: Router, w: World, clock: Sandbox['clock'], d: Dispatcher, s: SandboxServer): void {
-	r.get('/_sandbox/clock', () => ({ now: w.now(), api_version: API_VERSION }));
+	r.get('/_sandbox/clock', () => ({ now: w.now(), mode: w.clock.mode(), api_version: API_VERSION }));
 	r.post('/_sandbox/clock/advance', async ({ params }) => {
 		const seconds = params.int('seconds', true);
 		await clock.advance(seconds);
@@ -167,7 +191,15 @@ function registerControl(r: Router, w: World, clock: Sandbox['clock'], d: Dispat
 		return { delivered: d.log.length };
 	});
 	r.post('/_sandbox/faults', ({ params }) => {
-		s.setFaults({ errorRate: params.num('error_rate'), rateLimitRate: params.num('rate_limit_rate'), dropRate: params.num('drop_rate'), latencyMs: params.num('latency_ms') });
+		params.allow(['error_rate', 'rate_limit_rate', 'drop_rate', 'lost_response_rate', 'error_after_work_rate', 'latency_ms']);
+		s.setFaults({
+			errorRate: params.num('error_rate'),
+			rateLimitRate: params.num('rate_limit_rate'),
+			dropRate: params.num('drop_rate'),
+			lostResponseRate: params.num('lost_response_rate'),
+			errorAfterWorkRate: params.num('error_after_work_rate'),
+			latencyMs: params.num('latency_ms'),
+		});
 		return { ok: true };
 	});
 }

@@ -16,9 +16,15 @@ export interface RateLimits {
 export const DEFAULT_RATE_LIMITS: RateLimits = { opsPerSecond: 100, meterEventsPerSecond: 1000, meterEventStreamPerSecond: 10000 };
 
 export interface Faults {
+	/** 500 before any work (not saved for the idempotency key; `Stripe-Should-Retry: true`). */
 	errorRate?: number;
 	rateLimitRate?: number;
+	/** Connection closed before any work. */
 	dropRate?: number;
+	/** The work is done and its result saved for the idempotency key, then the connection closes unanswered. */
+	lostResponseRate?: number;
+	/** The work is done, then the request fails with a 500 that is saved and replayed for the idempotency key. */
+	errorAfterWorkRate?: number;
 	latencyMs?: number;
 }
 
@@ -37,6 +43,8 @@ interface IdempotentEntry {
 	params: string;
 	status: number;
 	body: string;
+	/** Headers replayed with the body (e.g. Stripe-Should-Retry of an injected 500). */
+	headers: Record<string, string>;
 	createdAt: number;
 	requestId: string;
 }
@@ -59,11 +67,16 @@ class Bucketed {
 }
 
 const MAX_BODY = 2 * 1024 * 1024;
+/** Stripe prunes keys once they are at least 24 hours old (https://docs.stripe.com/api/idempotent_requests). */
 const IDEMPOTENCY_TTL = 24 * 3600;
+/** "Idempotency keys are up to 255 characters long" (same page). */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 export class SandboxServer {
 	readonly http: Server;
 	private idempotency = new Map<string, IdempotentEntry>();
+	/** Keys whose first request is still executing (a concurrent request with one gets 409). */
+	private inProgress = new Set<string>();
 	private buckets: Partial<Record<Bucket, Bucketed>> = {};
 	private faultRng: Rng;
 	private requestIds: Rng;
@@ -186,12 +199,18 @@ export class SandboxServer {
 		if (!matched) return this.sendError(res, unrecognizedUrl(method, path), requestId);
 
 		// Injected faults, decided before any work happens (deterministic by seed and arrival order).
+		// The after-work faults are decided here too (one roll per request) and applied once the work is done.
 		const f = this.config.faults;
-		if (f.dropRate || f.errorRate || f.rateLimitRate || f.latencyMs) {
+		let afterWork: 'lost' | 'error' | null = null;
+		if (f.dropRate || f.errorRate || f.rateLimitRate || f.lostResponseRate || f.errorAfterWorkRate || f.latencyMs) {
 			const roll = this.faultRng.next();
 			const drop = f.dropRate ?? 0;
 			const err = drop + (f.errorRate ?? 0);
 			const rl = err + (f.rateLimitRate ?? 0);
+			const lost = rl + (f.lostResponseRate ?? 0);
+			const errAfter = lost + (f.errorAfterWorkRate ?? 0);
+			if (roll >= rl && roll < lost) afterWork = 'lost';
+			else if (roll >= lost && roll < errAfter) afterWork = 'error';
 			if (f.latencyMs) await sleep(f.latencyMs);
 			if (roll < drop) {
 				req.socket.destroy();
@@ -209,9 +228,6 @@ export class SandboxServer {
 			return this.sendError(res, rateLimited(matched.route.bucket === 'ops' ? 'global-rate' : 'endpoint-rate'), requestId);
 		}
 
-		const latency = typeof this.config.latencyMs === 'function' ? this.config.latencyMs({ method, path }) : this.config.latencyMs;
-		if (latency && latency > 0) await sleep(latency);
-
 		let form: FormObject;
 		try {
 			const query = url.search.length > 1 ? parseForm(url.search.slice(1)) : {};
@@ -224,6 +240,7 @@ export class SandboxServer {
 					} catch {
 						throw new ApiError(400, { type: 'invalid_request_error', message: 'Invalid JSON body: the request body could not be parsed as JSON.' });
 					}
+					rejectForbiddenKeys(body, '');
 				} else {
 					body = parseForm(rawBody);
 				}
@@ -234,17 +251,47 @@ export class SandboxServer {
 			return this.sendError(res, invalidParam('body', String((e as Error).message)), requestId);
 		}
 
-		// Idempotency (POST only): replay the first response, refuse other parameters under the same key.
+		// Idempotency (https://docs.stripe.com/api/idempotent_requests): v1 POST, v2 POST and DELETE. The first
+		// response for a key is saved (500s included) and replayed; other parameters -> 400 idempotency_error; a key
+		// whose first request is still executing -> 409 idempotency_key_in_use (nothing saved); keys expire after 24 h
+		// of test-clock time. GET and v1 DELETE ignore the key.
 		const idemKey = header(req, 'idempotency-key');
 		const extra: Record<string, string> = {};
 		let idemSlot: string | null = null;
-		if (idemKey) {
+		const idempotent = method === 'POST' || (apiMode === 'v2' && method === 'DELETE');
+		if (idemKey !== null) {
 			extra['Idempotency-Key'] = idemKey;
-			if (method === 'POST') {
+			if (idempotent) {
+				if (idemKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+					return this.sendError(
+						res,
+						new ApiError(400, {
+							type: 'invalid_request_error',
+							message: `Invalid Idempotency-Key: keys can be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters long (this one has ${idemKey.length}).`,
+							param: 'Idempotency-Key',
+						}),
+						requestId,
+						extra,
+					);
+				}
 				idemSlot = `${token}\u0000${idemKey}`;
+				if (this.inProgress.has(idemSlot)) {
+					return this.sendError(
+						res,
+						new ApiError(409, {
+							type: 'invalid_request_error',
+							code: 'idempotency_key_in_use',
+							doc_url: 'https://stripe.com/docs/error-codes/idempotency-key-in-use',
+							message: 'There is currently another in-progress request using this Idempotency-Key (that probably means you submitted twice, and the other request is still going through). Please try again later.',
+						}),
+						requestId,
+						extra,
+					);
+				}
 				const prior = this.idempotency.get(idemSlot);
 				const params = canonical(form);
-				if (prior && prior.createdAt + IDEMPOTENCY_TTL > this.world.now()) {
+				const reusable = prior && prior.createdAt + IDEMPOTENCY_TTL > this.world.now() && !(apiMode === 'v2' && prior.status >= 500);
+				if (prior && reusable) {
 					if (prior.method !== method || prior.path !== path || prior.params !== params) {
 						return this.sendError(
 							res,
@@ -256,10 +303,27 @@ export class SandboxServer {
 							extra,
 						);
 					}
-					return this.send(res, prior.status, prior.body, requestId, { ...extra, 'Idempotent-Replayed': 'true', 'Original-Request': prior.requestId });
+					return this.send(res, prior.status, prior.body, requestId, { ...extra, ...prior.headers, 'Idempotent-Replayed': 'true', 'Original-Request': prior.requestId });
 				}
+				this.inProgress.add(idemSlot);
 			}
 		}
+		try {
+			await this.execute(req, res, { method, path, form, matched, requestId, idemKey, idemSlot, apiMode, extra, afterWork });
+		} finally {
+			if (idemSlot) this.inProgress.delete(idemSlot);
+		}
+	}
+
+	/** Runs the handler (after the configured latency, which stands for Stripe's processing time) and answers. */
+	private async execute(
+		req: IncomingMessage,
+		res: ServerResponse,
+		r: { method: string; path: string; form: FormObject; matched: NonNullable<ReturnType<Router['match']>>; requestId: string; idemKey: string | null; idemSlot: string | null; apiMode: 'v1' | 'v2'; extra: Record<string, string>; afterWork: 'lost' | 'error' | null },
+	): Promise<void> {
+		const { method, path, form, matched, requestId, idemKey, idemSlot, apiMode, extra, afterWork } = r;
+		const latency = typeof this.config.latencyMs === 'function' ? this.config.latencyMs({ method, path }) : this.config.latencyMs;
+		if (latency && latency > 0) await sleep(latency);
 
 		const ctx: Ctx = {
 			method,
@@ -281,21 +345,51 @@ export class SandboxServer {
 			if (expand.length > 0 && result && typeof result === 'object') result = expandAll(this.world, result as Record<string, unknown>, expand);
 			payload = JSON.stringify(result ?? {}, null, 2);
 		} catch (e) {
-			if (!(e instanceof ApiError)) {
-				const err = new ApiError(500, { type: 'api_error', message: `Sandbox error: ${(e as Error).message}` });
-				this.sendError(res, err, requestId, extra);
-				return;
-			}
-			status = e.status;
-			payload = JSON.stringify({ error: { ...e.body, request_log_url: `https://dashboard.stripe.com/test/logs/${requestId}` } }, null, 2);
-			Object.assign(extra, e.headers);
+			// An unexpected failure inside the handler is a 500 after execution began: saved like any other result.
+			const err = e instanceof ApiError ? e : new ApiError(500, { type: 'api_error', message: `Sandbox error: ${(e as Error).message}` });
+			status = err.status;
+			payload = JSON.stringify({ error: { ...err.body, request_log_url: `https://dashboard.stripe.com/test/logs/${requestId}` } }, null, 2);
+			Object.assign(extra, err.headers);
 		} finally {
 			this.world.currentRequest = { id: null, idempotency_key: null };
 		}
-		if (idemSlot && status !== 429) {
-			this.idempotency.set(idemSlot, { method, path, params: canonical(form), status, body: payload, createdAt: this.world.now(), requestId });
+		const saved: Record<string, string> = {};
+		if (afterWork === 'error') {
+			// Injected: the work happened, then the request failed. Stripe replays such a 500 for the key, so a retry
+			// with the same key cannot help; Stripe-Should-Retry: false says so.
+			status = 500;
+			payload = JSON.stringify({ error: { type: 'api_error', message: 'An unknown error occurred after the request was processed (injected by the sandbox fault model).', request_log_url: `https://dashboard.stripe.com/test/logs/${requestId}` } }, null, 2);
+			saved['Stripe-Should-Retry'] = 'false';
 		}
-		this.send(res, status, payload, requestId, extra);
+		if (idemSlot && status !== 429) {
+			this.idempotency.set(idemSlot, { method, path, params: canonical(form), status, body: payload, headers: saved, createdAt: this.world.now(), requestId });
+		}
+		if (afterWork === 'lost') {
+			// Injected: the work is done and saved, but the answer never arrives.
+			req.socket.destroy();
+			return;
+		}
+		this.send(res, status, payload, requestId, { ...extra, ...saved });
+	}
+}
+
+/** Names that would reach Object.prototype if used as keys; refused anywhere in a body or query. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function forbiddenKey(key: string, param: string): ApiError {
+	return new ApiError(400, { type: 'invalid_request_error', code: 'parameter_invalid', message: `Invalid parameter name '${key}' in ${param || 'the request body'}: '__proto__', 'constructor' and 'prototype' are not accepted as keys.`, param: param || key });
+}
+
+function rejectForbiddenKeys(v: unknown, path: string): void {
+	if (typeof v !== 'object' || v === null) return;
+	if (Array.isArray(v)) {
+		v.forEach((x, i) => rejectForbiddenKeys(x, `${path}[${i}]`));
+		return;
+	}
+	for (const k of Object.keys(v)) {
+		const p = path ? `${path}[${k}]` : k;
+		if (FORBIDDEN_KEYS.has(k)) throw forbiddenKey(k, p);
+		rejectForbiddenKeys((v as Record<string, unknown>)[k], p);
 	}
 }
 

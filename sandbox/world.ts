@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { Clock } from './core/clock';
+import { Clock, type ClockMode } from './core/clock';
 import { Collection } from './core/store';
 import { IdGen, Rng } from './core/rng';
 import { Ledger } from './core/ledger';
@@ -93,8 +93,9 @@ export class World {
 		readonly seed: number,
 		now: number,
 		scenario: Partial<ScenarioParams> = {},
+		clockMode: ClockMode = 'frozen',
 	) {
-		this.clock = new Clock(now);
+		this.clock = new Clock(now, clockMode);
 		this.ids = new IdGen(seed);
 		this.outcomes = Rng.fork(seed, 'outcomes');
 		this.business = Rng.fork(seed, 'business');

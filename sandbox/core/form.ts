@@ -1,8 +1,11 @@
 /**
  * Parses `application/x-www-form-urlencoded` bodies and query strings the way Stripe reads them:
  * `a[b][c]=v` nests, `a[]=v` appends, `a[0][x]=v` builds arrays (stripe-node sends indexed arrays),
- * and an empty value means "unset" (callers see `''`).
+ * and an empty value means "unset" (callers see `''`). Keys `__proto__`, `constructor` and `prototype` are refused
+ * anywhere in a key (they would reach Object.prototype), with a 400 naming the parameter.
  */
+import { ApiError } from './errors';
+
 export type FormValue = string | FormObject | FormValue[];
 export interface FormObject {
 	[key: string]: FormValue;
@@ -27,6 +30,8 @@ function splitKey(key: string): string[] {
 	return parts;
 }
 
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
+
 export function parseForm(body: string): FormObject {
 	const root: FormObject = {};
 	if (!body) return root;
@@ -36,6 +41,10 @@ export function parseForm(body: string): FormObject {
 		const rawKey = eq < 0 ? pair : pair.slice(0, eq);
 		const value = eq < 0 ? '' : decode(pair.slice(eq + 1));
 		const path = splitKey(decode(rawKey));
+		const bad = path.find((seg) => FORBIDDEN.has(seg));
+		if (bad !== undefined) {
+			throw new ApiError(400, { type: 'invalid_request_error', code: 'parameter_invalid', message: `Invalid parameter name '${bad}' in ${decode(rawKey)}: '__proto__', 'constructor' and 'prototype' are not accepted as keys.`, param: decode(rawKey) });
+		}
 		let node: FormObject = root;
 		for (let i = 0; i < path.length; i++) {
 			let seg = path[i];

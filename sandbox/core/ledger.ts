@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import type { Seq } from './list';
 
 /**
- * Balance transactions stored as compact columns (about 40 bytes a row), so a seeded business can hold
+ * Balance transactions stored as compact columns (about 48 bytes a row), so a seeded business can hold
  * millions of them. Objects are built on read; `status` follows the test clock (`available_on <= now`).
  * The id encodes the row number, so lookups and cursors need no index.
  */
@@ -54,8 +54,9 @@ export class Ledger implements Seq<Stripe.BalanceTransaction> {
 	private n = 0;
 	private created = new Column((k) => new Uint32Array(k));
 	private availableOn = new Column((k) => new Uint32Array(k));
-	private amount = new Column((k) => new Int32Array(k));
-	private fee = new Column((k) => new Int32Array(k));
+	// Amounts are float64 (exact integers up to 2^53): a payout sweeping a busy day exceeds 2^31 minor units.
+	private amount = new Column((k) => new Float64Array(k));
+	private fee = new Column((k) => new Float64Array(k));
 	private type = new Column((k) => new Uint8Array(k));
 	private category = new Column((k) => new Uint8Array(k));
 	private rate = new Column((k) => new Float64Array(k));

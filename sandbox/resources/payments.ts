@@ -9,6 +9,14 @@ import type { World } from '../world';
 import { resolvePaymentMethod } from './customers';
 
 const DAY = 86400;
+/** "The amount value supports up to eight digits (e.g., a value of 99999999 for a USD charge of $999,999.99)" (PaymentIntent.amount, stripe@23.1.0). */
+export const MAX_PAYMENT_AMOUNT = 99_999_999;
+
+function checkMaxAmount(amount: number): void {
+	if (amount > MAX_PAYMENT_AMOUNT) {
+		throw invalidParam('amount', `Amount must be no more than ${MAX_PAYMENT_AMOUNT} in the currency's smallest unit (e.g. $999,999.99 USD). Split larger payments.`, 'amount_too_large');
+	}
+}
 
 export function startOfDay(t: number): number {
 	return t - (((t % DAY) + DAY) % DAY);
@@ -364,6 +372,7 @@ export function registerPayments(r: Router, w: World): void {
 		params.allow(['amount', 'currency', 'customer', 'payment_method', 'confirm', 'off_session', 'description', 'metadata', 'payment_method_types', 'capture_method', 'setup_future_usage', 'receipt_email', 'statement_descriptor', 'statement_descriptor_suffix', 'automatic_payment_methods', 'error_on_requires_action', 'return_url', 'confirmation_method']);
 		const amount = params.int('amount', true);
 		if (amount < 50) throw invalidParam('amount', 'Amount must be at least $0.50 usd', 'amount_too_small');
+		checkMaxAmount(amount);
 		const currency = params.str('currency', true).toLowerCase();
 		const customer = params.str('customer') ?? null;
 		if (customer) w.customers.require(customer, 'customer');
@@ -385,6 +394,7 @@ export function registerPayments(r: Router, w: World): void {
 			const amount = params.int('amount');
 			if (amount !== undefined) {
 				if (o.status === 'succeeded') throw invalidState('This PaymentIntent has already succeeded; its amount can no longer change.', 'payment_intent_unexpected_state');
+				checkMaxAmount(amount);
 				o.amount = amount;
 			}
 			const d = params.nullable('description');

@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type Stripe from 'stripe';
-import { invalidParam, missingParam } from '../core/errors';
+import { STRIPE_EVENT_TYPES } from '../../lib/events/eventTypes.generated';
+import { invalidParam, invalidState, missingParam } from '../core/errors';
 import { createdFilter } from '../core/list';
 import type { Params } from '../core/params';
 import { Rng } from '../core/rng';
@@ -20,7 +21,19 @@ export interface WebhookOptions {
 	maxInFlight?: number;
 	/** Retry non-2xx deliveries with backoff on the test clock (default true). */
 	retry?: boolean;
+	/**
+	 * Disable an endpoint (status `disabled`) once every delivery attempt to it has failed for this many days of
+	 * test-clock time (default 3; 0 = never). Stripe disables endpoints that have not answered 2xx "for multiple days
+	 * in a row" (https://docs.stripe.com/webhooks#disable-behavior) without publishing the number.
+	 */
+	disableAfterDays?: number;
 }
+
+/** "You can configure up to 16 webhook endpoints on each Stripe account" (https://docs.stripe.com/webhooks). */
+export const MAX_WEBHOOK_ENDPOINTS = 16;
+/** `GET /v1/events?types[]=` takes at most 20 types. */
+const MAX_LIST_TYPES = 20;
+const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set(STRIPE_EVENT_TYPES.map(([t]) => t));
 
 /**
  * Retry delays after a failed delivery, seconds. Stripe retries for up to three days with exponential backoff
@@ -108,6 +121,8 @@ export class Dispatcher {
 	readonly destinations = new Map<string, Destination>();
 	readonly thinEvents = new Map<string, ThinEvent>();
 	readonly log: DeliveryRecord[] = [];
+	/** Endpoint or destination id -> test-clock time of the first failed attempt since its last success. */
+	readonly failingSince = new Map<string, number>();
 	private closed = false;
 
 	constructor(
@@ -217,6 +232,35 @@ export class Dispatcher {
 		return parts.join(',');
 	}
 
+	/** Counts an endpoint's failure streak and disables it once the streak is `disableAfterDays` long. */
+	private track(d: Delivery, ok: boolean): void {
+		if (ok) {
+			this.failingSince.delete(d.endpoint);
+			return;
+		}
+		const now = this.w.now();
+		const since = this.failingSince.get(d.endpoint);
+		if (since === undefined) {
+			this.failingSince.set(d.endpoint, now);
+			return;
+		}
+		const limit = this.opts.disableAfterDays * 86400;
+		if (limit <= 0 || now - since < limit) return;
+		if (d.thin) {
+			const dest = this.destinations.get(d.endpoint);
+			if (dest) dest.status = 'disabled';
+		} else {
+			const ep = this.w.webhookEndpoints.get(d.endpoint);
+			if (ep) ep.status = 'disabled';
+		}
+		this.failingSince.delete(d.endpoint);
+	}
+
+	/** Webhook endpoints plus event destinations that deliver to a URL (they share Stripe's limit of 16). */
+	endpointCount(): number {
+		return this.w.webhookEndpoints.count() + [...this.destinations.values()].filter((x) => x.type === 'webhook_endpoint').length;
+	}
+
 	private async send(d: Delivery): Promise<void> {
 		const target = this.target(d);
 		if (!target) return;
@@ -237,6 +281,7 @@ export class Dispatcher {
 		}
 		this.log.push({ endpoint: d.endpoint, event: d.event.id, type: d.event.type, attempt: d.attempt, status, error, at: this.w.now() });
 		const ok = status !== null && status >= 200 && status < 300;
+		this.track(d, ok);
 		if (ok) {
 			if (d.event.object === 'event') {
 				const ev = d.event as Stripe.Event;
@@ -278,6 +323,20 @@ function validateEvents(list: string[] | undefined, param: string): string[] {
 	return list;
 }
 
+/** `enabled_events` of a webhook endpoint: Stripe's event types, or `*` (no group wildcards such as `invoice.*`). */
+function validateEndpointEvents(list: string[] | undefined): string[] {
+	if (!list || list.length === 0) throw missingParam('enabled_events');
+	list.forEach((e, i) => {
+		if (e !== '*' && !KNOWN_EVENT_TYPES.has(e)) {
+			throw invalidParam(
+				'enabled_events',
+				`Invalid enabled_events[${i}]: '${e}' is not a Stripe event type. It must be '*' or one of the ${KNOWN_EVENT_TYPES.size} event types, such as invoice.paid or customer.subscription.updated (https://docs.stripe.com/api/events/types).`,
+			);
+		}
+	});
+	return list;
+}
+
 export function registerWebhooks(r: Router, w: World, d: Dispatcher): void {
 	const newSecret = () => `whsec_${w.ids.token(32)}`;
 	const urlOf = (p: Params, required: boolean) => {
@@ -288,6 +347,10 @@ export function registerWebhooks(r: Router, w: World, d: Dispatcher): void {
 	r.post('/v1/webhook_endpoints', ({ params }) => {
 		params.allow(['url', 'enabled_events', 'description', 'metadata', 'api_version', 'connect']);
 		const url = urlOf(params, true) as string;
+		const enabledEvents = validateEndpointEvents(params.strings('enabled_events'));
+		if (d.endpointCount() >= MAX_WEBHOOK_ENDPOINTS) {
+			throw invalidState(`You have reached the maximum of ${MAX_WEBHOOK_ENDPOINTS} webhook endpoints on this account. Delete an endpoint you no longer use (DELETE /v1/webhook_endpoints/:id) or update an existing one instead of creating another.`);
+		}
 		const secret = newSecret();
 		const ep = {
 			id: w.id('we', 24),
@@ -296,7 +359,7 @@ export function registerWebhooks(r: Router, w: World, d: Dispatcher): void {
 			application: null,
 			created: w.now(),
 			description: params.nullable('description') ?? null,
-			enabled_events: validateEvents(params.strings('enabled_events'), 'enabled_events'),
+			enabled_events: enabledEvents,
 			livemode: false,
 			metadata: params.metadata({}),
 			status: 'enabled',
@@ -322,11 +385,14 @@ export function registerWebhooks(r: Router, w: World, d: Dispatcher): void {
 			const url = urlOf(params, false);
 			if (url) o.url = url;
 			const ev = params.strings('enabled_events');
-			if (ev) o.enabled_events = validateEvents(ev, 'enabled_events');
+			if (ev) o.enabled_events = validateEndpointEvents(ev);
 			const desc = params.nullable('description');
 			if (desc !== undefined) o.description = desc;
 			const disabled = params.bool('disabled');
-			if (disabled !== undefined) o.status = disabled ? 'disabled' : 'enabled';
+			if (disabled !== undefined) {
+				o.status = disabled ? 'disabled' : 'enabled';
+				d.failingSince.delete(o.id);
+			}
 			o.metadata = params.metadata(o.metadata);
 		});
 		// Sandbox extension: roll_secret=true issues a new secret (returned once); the old one keeps signing
@@ -339,6 +405,7 @@ export function registerWebhooks(r: Router, w: World, d: Dispatcher): void {
 		const ep = w.webhookEndpoints.require(pathParams.id);
 		w.webhookEndpoints.remove(ep.id);
 		d.secrets.delete(ep.id);
+		d.failingSince.delete(ep.id);
 		return { id: ep.id, object: 'webhook_endpoint', deleted: true };
 	});
 	r.get('/v1/webhook_endpoints', ({ params }) => w.webhookEndpoints.list(params, '/v1/webhook_endpoints'));
@@ -347,13 +414,19 @@ export function registerWebhooks(r: Router, w: World, d: Dispatcher): void {
 		w.pruneEvents();
 		return w.events.require(pathParams.id);
 	});
+	// https://docs.stripe.com/api/events/list: `type` is one name or a group with `*` (`invoice.*`); `types` is up to 20
+	// specific names; "you may pass either type or types, but not both".
 	r.get('/v1/events', ({ params }) => {
+		params.allow(['created', 'delivery_success', 'ending_before', 'limit', 'starting_after', 'type', 'types']);
 		w.pruneEvents();
 		const type = params.str('type');
 		const types = params.strings('types');
+		if (type !== undefined && types !== undefined) throw invalidState('You may only specify one of these parameters: type, types.');
+		if (types && types.length > MAX_LIST_TYPES) throw invalidParam('types', `Invalid array: types can have at most ${MAX_LIST_TYPES} elements (got ${types.length}). Pass fewer types, or one group such as type=invoice.*.`);
+		const exact = types ? new Set(types) : null;
 		const created = createdFilter(params);
 		const delivered = params.bool('delivery_success');
-		return w.events.list(params, '/v1/events', (e) => (type === undefined || matches([type], e.type)) && (!types || matches(types, e.type)) && (!created || created(e.created)) && (delivered === undefined || (e.pending_webhooks === 0) === delivered));
+		return w.events.list(params, '/v1/events', (e) => (type === undefined || type === '' || matches([type], e.type)) && (!exact || exact.has(e.type)) && (!created || created(e.created)) && (delivered === undefined || (e.pending_webhooks === 0) === delivered));
 	});
 
 	// v2 event destinations (thin events) and thin event retrieval
@@ -361,6 +434,7 @@ export function registerWebhooks(r: Router, w: World, d: Dispatcher): void {
 		const type = params.str('type', true);
 		if (type !== 'webhook_endpoint') throw invalidParam('type', `The sandbox delivers event destinations of type webhook_endpoint only (got ${type}).`);
 		const events = validateEvents(params.strings('enabled_events'), 'enabled_events');
+		if (d.endpointCount() >= MAX_WEBHOOK_ENDPOINTS) throw invalidState(`You have reached the maximum of ${MAX_WEBHOOK_ENDPOINTS} webhook endpoints and event destinations on this account. Delete one you no longer use first.`);
 		const payload = params.oneOf('event_payload', ['thin', 'snapshot'] as const);
 		if (!payload) throw missingParam('event_payload');
 		const we = params.obj('webhook_endpoint');
@@ -381,6 +455,7 @@ export function registerWebhooks(r: Router, w: World, d: Dispatcher): void {
 	r.get('/v2/core/event_destinations', () => ({ data: [...d.destinations.values()], next_page_url: null, previous_page_url: null }));
 	r.del('/v2/core/event_destinations/:id', ({ pathParams }) => {
 		if (!d.destinations.delete(pathParams.id)) throw invalidParam('id', `No such event destination: '${pathParams.id}'`, 'resource_missing');
+		d.failingSince.delete(pathParams.id);
 		return { id: pathParams.id, object: 'v2.core.event_destination', deleted: true };
 	});
 	r.get('/v2/core/events/:id', ({ pathParams }) => {
