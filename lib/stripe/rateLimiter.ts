@@ -11,7 +11,11 @@ export interface RequestLimiter {
 /** A rate and how many calls may go at once before the rate applies. */
 export interface BucketLimit {
 	ratePerSecond: number;
-	/** Calls allowed back to back before spacing starts (default: one second's worth, at least 1). */
+	/**
+	 * Calls allowed back to back before spacing starts (default 1: calls are spaced evenly, so no
+	 * window of one second ever holds more than `ratePerSecond`). A larger burst lowers latency but
+	 * lets up to `burst - 1` extra calls into the first second after a quiet spell.
+	 */
 	burst?: number;
 }
 
@@ -27,7 +31,7 @@ export class TokenBucket {
 	constructor(limit: BucketLimit) {
 		if (!(limit.ratePerSecond > 0)) throw new RangeError('A rate limit needs ratePerSecond > 0');
 		this.intervalMs = 1000 / limit.ratePerSecond;
-		this.burst = Math.max(1, Math.floor(limit.burst ?? limit.ratePerSecond));
+		this.burst = Math.max(1, Math.floor(limit.burst ?? 1));
 	}
 
 	/** The earliest time (ms) at or after `nowMs` when one more call fits. */
