@@ -141,7 +141,15 @@ function isRetryableStatus(response: HttpResponse): boolean {
 
 /**
  * A small typed Stripe client over an injected request function: form encoding, versions,
- * idempotency keys, retries with capped jittered backoff, typed errors and auto-pagination.
+ * idempotency keys, retries with capped jittered backoff, typed errors and auto-pagination
+ * (`list`, `listV2`, `search`).
+ *
+ * Each attempt gets `timeoutMs` and first awaits the optional `limiter` (retries too). Only
+ * failures where no answer arrived (see `isNetworkError`) and Stripe's retryable statuses are
+ * retried; anything else the request function throws fails the call at once as a
+ * `StripeLocalError` with its own message. Errors keep a redacted `TransportFailure` as their
+ * cause, never the transport's own error (which may hold the request's Authorization header).
+ * Put ids into paths with `encodePath` (lib/stripe/path.ts).
  */
 export class StripeClient {
 	private readonly baseUrl: string;
