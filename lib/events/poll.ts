@@ -8,17 +8,21 @@
  * listed for 30 days only.
  *
  * The cursor is a high-water mark `created` plus the ids of the events already handled whose
- * `created` is within `overlapSeconds` of it. Each poll lists `created >= mark - overlap` and
- * drops the ids it already knows, so
+ * `created` is within `overlapSeconds` of it. The mark is always a `created` Stripe stamped (the
+ * newest event listed, or a bound between listed events), never the local clock: a host clock
+ * ahead of Stripe's would otherwise move the mark past events Stripe has yet to create. Each poll
+ * lists `created >= mark - overlap` and drops the ids it already knows, so
  * - several events in one second are neither lost nor emitted twice (with overlap 0 the cursor
  *   is exactly "last second seen + the ids seen in it");
  * - an event created in an already-polled second that becomes visible late, or stamped by a
  *   Stripe clock slightly behind ours, is still picked up if it is at most `overlapSeconds` late.
  *
  * Catch-up after downtime is bounded: when more than `maxEventsPerPoll` new events are pending,
- * the poll narrows the time window (halving it) until the oldest pending events fit, emits those
- * and leaves the rest to the next polls, so items stay oldest first and one poll never has to
- * hold a month of events in memory.
+ * {@link pollEvents} narrows the time window (halving it) until the oldest pending events fit and
+ * returns those as one batch, so items stay oldest first and a batch never holds a month of events
+ * in memory. {@link pollEventBatches} repeats that until caught up (or until its caller's time
+ * budget says stop), so an account that produces more than one batch per poll interval does not
+ * fall behind; every batch's cursor is a valid place to stop and resume.
  *
  * Pure: the clock is `now`, the API is the injected `listEvents`.
  */
@@ -58,6 +62,12 @@ export interface PollCursor {
 	created: number;
 	/** `[eventId, created]` of handled events with `created >= this.created - overlap`, oldest first. */
 	seen: Array<[string, number]>;
+	/**
+	 * Local unix seconds up to which the list was read completely (the last poll that caught up). Only
+	 * used to tell whether Stripe's 30-day retention cut off unread events: an idle account's mark
+	 * stays at its last event, which is no gap. Absent in cursors written before it existed.
+	 */
+	listed?: number;
 }
 
 /** Why events may have been missed. */
@@ -83,9 +93,12 @@ export interface PollOptions<T extends PollableEvent> {
 	 * first poll emits nothing and only takes position. At most 30 days (Stripe's retention).
 	 */
 	lookbackSeconds?: number;
-	/** How late an event may become visible and still be caught. Default 10 s; 0 is allowed. */
+	/**
+	 * How late (in `created` seconds, behind the newest event listed) an event may become listable
+	 * and still be caught. Default 10 s (see {@link POLL_DEFAULTS}); 0 is allowed.
+	 */
 	overlapSeconds?: number;
-	/** Most new events one poll emits while catching up. Default 1,000. */
+	/** Most new events (before `filter`) one batch takes while catching up. Default 1,000. */
 	maxEventsPerPoll?: number;
 	/** Page size, 1 to 100 (Stripe's maximum and the default). */
 	pageSize?: number;
@@ -119,6 +132,12 @@ export interface PollResult<T extends PollableEvent> {
 /** Defaults, exported for the node's parameter descriptions. */
 export const POLL_DEFAULTS = {
 	lookbackSeconds: 0,
+	/**
+	 * Stripe stamps `created` in whole seconds and its list is eventually consistent: an event can
+	 * become listable a moment after younger ones. Re-listing the last 10 seconds before the newest
+	 * event seen (and dropping the ids already handled) catches those at the cost of re-reading a few
+	 * ids per poll; raise it if late events are missed, 0 trusts the list to be immediately complete.
+	 */
 	overlapSeconds: 10,
 	maxEventsPerPoll: 1000,
 	pageSize: 100,
@@ -159,6 +178,62 @@ function overflowBound<T extends PollableEvent>(window: WindowResult<T>, known: 
  *   `created` range, `has_more` without progress): a transport bug that would otherwise loop.
  */
 export async function pollEvents<T extends PollableEvent>(options: PollOptions<T>): Promise<PollResult<T>> {
+	return await pollBatch(options, true);
+}
+
+/** Input of {@link pollEventBatches}. */
+export interface PollBatchesOptions<T extends PollableEvent> extends PollOptions<T> {
+	/**
+	 * Asked before each further batch while not caught up; `false` stops (e.g. the poll's time budget
+	 * is used up) and the next poll continues from the last batch's cursor. Default: always go on.
+	 */
+	shouldContinue?: () => boolean;
+}
+
+/**
+ * Polls like {@link pollEvents}, batch after batch, until caught up or `shouldContinue` says stop.
+ * Each batch holds at most `maxEventsPerPoll` new events (oldest first, continuing the previous
+ * batch); emit a batch's events and store its `cursor` before asking for the next one. A gap is
+ * reported in the first batch only.
+ *
+ * @throws as {@link pollEvents}.
+ */
+export async function* pollEventBatches<T extends PollableEvent>(
+	options: PollBatchesOptions<T>,
+): AsyncGenerator<PollResult<T>, void, undefined> {
+	let result = await pollBatch(options, true);
+	yield result;
+	// Terminates: a batch that is not caught up was bounded by an upper `created` above its mark
+	// (at least mark + 1), and its cursor's mark moves to that bound.
+	while (!result.caughtUp && (options.shouldContinue?.() ?? true)) {
+		result = await pollBatch({ ...options, cursor: result.cursor, lookbackSeconds: 0 }, false);
+		yield result;
+	}
+}
+
+/**
+ * The newest event that passes `filter` among the `limit` newest events (one list request): what
+ * the editor's "Fetch Test Event" shows. No cursor is read or written.
+ */
+export async function latestEvent<T extends PollableEvent>(options: {
+	listLatest: (params: { limit: number; types?: string[] }) => Promise<ListEventsPage<T>>;
+	limit?: number;
+	types?: readonly string[];
+	filter?: (event: T) => boolean;
+}): Promise<T | undefined> {
+	const limit = options.limit ?? POLL_DEFAULTS.pageSize;
+	if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+		throw new RangeError('latestEvent: "limit" must be a whole number from 1 to 100 (Stripe\'s limit).');
+	}
+	const types = listTypes(options.types);
+	const page = await options.listLatest(types === undefined ? { limit } : { limit, types });
+	if (typeof page !== 'object' || page === null || !Array.isArray(page.data)) {
+		throw new Error('latestEvent: listLatest must resolve with { data: [...] }, as GET /v1/events does.');
+	}
+	return page.data.find((event) => options.filter === undefined || options.filter(event));
+}
+
+async function pollBatch<T extends PollableEvent>(options: PollOptions<T>, reportGap: boolean): Promise<PollResult<T>> {
 	const now = options.now;
 	if (typeof now !== 'number' || !Number.isFinite(now) || now < 0) {
 		throw new RangeError('pollEvents: "now" must be the current time in unix seconds.');
@@ -193,28 +268,30 @@ export async function pollEvents<T extends PollableEvent>(options: PollOptions<T
 	let emitFrom: number;
 	const known = new Map<string, number>();
 	if (restored === undefined) {
-		mark = now - lookback;
-		// Without lookback the first poll only takes position: nothing before it is emitted.
-		emitFrom = lookback > 0 ? mark : Number.POSITIVE_INFINITY;
-		if (options.cursor !== undefined && options.cursor !== null) {
+		if (options.cursor !== undefined && options.cursor !== null && reportGap) {
 			gap = {
 				reason: 'cursorUnreadable',
 				message:
 					'The stored poll position could not be read, so polling restarted from now. Events created since the last successful poll may have been missed; check them in the Stripe Dashboard (Developers > Events).',
 				lostFrom: null,
-				lostUntil: isoOf(mark),
+				lostUntil: isoOf(now),
 			};
 		}
+		// Without lookback the first poll only takes position: nothing before it is emitted.
+		if (lookback === 0) return await takePosition(options, { now, overlap, pageSize, types, gap });
+		mark = now - lookback;
+		emitFrom = mark;
 	} else {
 		mark = restored.created;
 		emitFrom = Number.NEGATIVE_INFINITY;
 		for (const [id, created] of restored.seen) known.set(id, created);
 		const oldestListed = now - STRIPE_EVENT_RETENTION_SECONDS;
-		if (mark < oldestListed) {
+		const readUntil = Math.max(mark, restored.listed ?? mark);
+		if (readUntil < oldestListed && reportGap) {
 			gap = {
 				reason: 'retentionExceeded',
-				message: `The last poll position is from ${isoOf(mark)}, more than 30 days ago. Stripe lists events for 30 days only, so events created between ${isoOf(mark)} and ${isoOf(oldestListed)} can no longer be fetched and may have been missed. Events since then are being delivered.`,
-				lostFrom: isoOf(mark),
+				message: `The last poll position is from ${isoOf(readUntil)}, more than 30 days ago. Stripe lists events for 30 days only, so events created between ${isoOf(readUntil)} and ${isoOf(oldestListed)} can no longer be fetched and may have been missed. Events since then are being delivered.`,
+				lostFrom: isoOf(readUntil),
 				lostUntil: isoOf(oldestListed),
 			};
 		}
@@ -291,8 +368,10 @@ export async function pollEvents<T extends PollableEvent>(options: PollOptions<T
 
 	let newest = Number.NEGATIVE_INFINITY;
 	for (const event of window.events) newest = Math.max(newest, event.created);
-	// A complete open window means everything up to now was listed; a bounded one, up to `upper`.
-	const nextMark = Math.max(mark, newest, upper ?? now);
+	// Stripe's clock only: the newest event listed, or the bound of a complete catch-up window (a
+	// `created` between listed events). Never `now`: see the module comment.
+	const nextMark = Math.max(mark, newest, upper ?? Number.NEGATIVE_INFINITY);
+	const listed = upper === undefined ? now : Math.max(restored?.listed ?? Number.NEGATIVE_INFINITY, nextMark);
 
 	const fresh = window.events.filter((event) => !known.has(event.id)).reverse();
 	// Stable sort: same-second events keep Stripe's order, reversed to oldest first.
@@ -307,11 +386,63 @@ export async function pollEvents<T extends PollableEvent>(options: PollOptions<T
 
 	return {
 		events,
-		cursor: { v: 1, created: nextMark, seen },
+		cursor: { v: 1, created: nextMark, seen, listed },
 		firstRun,
 		caughtUp: upper === undefined,
 		gap,
 		skipped: fresh.length - events.length,
+		requests,
+	};
+}
+
+/**
+ * The first poll without lookback: the position is the newest event Stripe lists (plus the ids
+ * within the overlap before it), found without the local clock; nothing is emitted. An account
+ * without events gets position 0: everything it lists later is new.
+ */
+async function takePosition<T extends PollableEvent>(
+	options: PollOptions<T>,
+	context: { now: number; overlap: number; pageSize: number; types: string[] | undefined; gap: PollGap | null },
+): Promise<PollResult<T>> {
+	const seen = new Map<string, number>();
+	let newest: number | undefined;
+	let requests = 0;
+	let startingAfter: string | undefined;
+	for (let done = false; !done; ) {
+		const params: ListEventsParams = { createdGte: 0, limit: context.pageSize };
+		if (startingAfter !== undefined) params.startingAfter = startingAfter;
+		if (context.types !== undefined) params.types = [...context.types];
+		const page = await options.listEvents(params);
+		requests++;
+		if (typeof page !== 'object' || page === null || !Array.isArray(page.data) || typeof page.has_more !== 'boolean') {
+			throw new Error('pollEvents: listEvents must resolve with { data: [...], has_more: boolean }, as GET /v1/events does.');
+		}
+		done = !page.has_more || page.data.length === 0;
+		let progressed = false;
+		for (const event of page.data) {
+			checkEvent(event, 0, undefined);
+			newest ??= event.created;
+			if (event.created < newest - context.overlap) {
+				done = true;
+				break;
+			}
+			progressed ||= !seen.has(event.id);
+			seen.set(event.id, event.created);
+		}
+		if (!done && !progressed) {
+			throw new Error('pollEvents: listEvents returned has_more: true without any new event; check that starting_after is passed to Stripe.');
+		}
+		startingAfter = page.data[page.data.length - 1]?.id;
+	}
+	const mark = newest ?? 0;
+	const entries = [...seen.entries()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+	return {
+		events: [],
+		cursor: { v: 1, created: mark, seen: entries, listed: context.now },
+		firstRun: true,
+		caughtUp: true,
+		gap: context.gap,
+		skipped: entries.length,
 		requests,
 	};
 }
@@ -329,7 +460,8 @@ export function readCursor(value: unknown): PollCursor | undefined {
 	for (const entry of candidate.seen) {
 		if (Array.isArray(entry) && typeof entry[0] === 'string' && typeof entry[1] === 'number') seen.push([entry[0], entry[1]]);
 	}
-	return { v: 1, created: candidate.created, seen };
+	const listed = (value as { listed?: unknown }).listed;
+	return typeof listed === 'number' && Number.isFinite(listed) ? { v: 1, created: candidate.created, seen, listed } : { v: 1, created: candidate.created, seen };
 }
 
 function listTypes(types: readonly string[] | undefined): string[] | undefined {

@@ -40,6 +40,7 @@ import {
 	type IVersionedNodeType,
 	type IWorkflowBase,
 	type IWorkflowExecuteAdditionalData,
+	type WorkflowActivateMode,
 	type WorkflowExecuteMode,
 } from 'n8n-workflow';
 
@@ -278,31 +279,91 @@ export async function runWorkflow(json: WorkflowJson, options: RunOptions = {}):
 }
 
 export interface PollRun {
+	/** What `poll()` returned (n8n starts one more execution with it when it is not null). */
 	items: INodeExecutionData[][] | null;
-	/** The workflow's static data after the poll (what n8n would persist). */
+	/** Every execution this poll started, in order: the node's own `__emit` calls, then the returned items. */
+	executions: INodeExecutionData[][][];
+	/**
+	 * The static data in the running n8n after the poll: the same object that was passed in, mutated
+	 * (n8n keeps one Workflow per active workflow in memory). Pass it to the next poll of the same process.
+	 */
 	staticData: IDataObject;
+	/**
+	 * A JSON copy of what n8n wrote to its database during this poll, or `undefined` when it wrote
+	 * nothing (then the database keeps what it had). Start the next poll from the last one to simulate
+	 * a restart.
+	 */
+	persisted: IDataObject | undefined;
 }
 
 /**
- * Runs one poll of a polling trigger with n8n-core's PollContext, as n8n's poll scheduler does.
- * Pass the returned `staticData` to the next call; a JSON copy of it simulates a restart.
+ * Runs one poll of a polling trigger with n8n-core's PollContext and persists static data when
+ * n8n 2.41.1 does (its default, in-memory poll scheduler; read in n8n/dist and n8n-core/dist):
+ * - `PollTriggerExecutor.create` (n8n-core execution-engine/poll-trigger-executor.js) calls
+ *   `__emit(response)` when the poll returns items; `TriggerExecutionContextFactory.getExecutePollFunctions`
+ *   (n8n workflows/triggers/trigger-execution-context.factory.js) implements `__emit` as
+ *   `saveStaticData(workflow)` and then starts an execution. A node may call `this.__emit` itself.
+ * - A poll that returns `null` calls `commitStagedCursor`, i.e. `__commitCursor`, which saves nothing
+ *   unless durable poll cursors are on (N8N_POLLER_DURABLE_CURSORS_ENABLED with the durable scheduler):
+ *   its static data stays in memory only, until the next `__emit`, and is lost on a restart.
+ * - The poll n8n runs while activating a workflow (publish, or every active workflow at startup:
+ *   `ActiveWorkflowTriggers.activatePollTrigger` → `executePollTrigger(true)`) is followed by
+ *   `ActiveWorkflowManager.add` → `saveStaticData(workflow)`: pass `activation` for that poll.
+ * `saveStaticData` writes the whole static-data object, and only when `__dataChanged` is set.
  */
 export async function runPoll(
 	json: WorkflowJson,
 	nodeName: string,
-	options: { credentials: Record<string, ICredentialDataDecryptedObject>; staticData?: IDataObject; mode?: WorkflowExecuteMode },
+	options: {
+		credentials: Record<string, ICredentialDataDecryptedObject>;
+		/** The in-memory static data (default: a fresh, empty one). */
+		staticData?: IDataObject;
+		mode?: WorkflowExecuteMode;
+		/** Set for the poll n8n runs while activating the workflow ('init' at startup, 'activate' on publish). */
+		activation?: WorkflowActivateMode;
+		/** What `getPollBudgetMs()` answers (n8n's default poll context: 5 minutes). */
+		pollBudgetMs?: number;
+	},
 ): Promise<PollRun> {
 	const { PollContext } = await import('n8n-core');
 	const staticData = options.staticData ?? {};
+	// A new Workflow resets the change flag; the running n8n keeps it set until it saves.
+	const changed = (staticData as { __dataChanged?: unknown }).__dataChanged === true;
 	const workflow = await buildWorkflow(json, staticData);
+	if (changed) workflow.staticData.__dataChanged = true;
 	const node = workflow.getNode(nodeName);
 	if (!node) throw new Error(`No node ${nodeName}`);
 	const type = workflow.nodeTypes.getByNameAndVersion(node.type, node.typeVersion);
 	if (!type.poll) throw new Error(`${node.type} is not a polling node`);
 	const data = await additionalData(options.credentials);
-	const context = new PollContext(workflow, node, data, options.mode ?? 'trigger', 'activate');
+	const mode = options.mode ?? 'trigger';
+	const executions: INodeExecutionData[][][] = [];
+	let persisted: IDataObject | undefined;
+	const saveStaticData = () => {
+		if (workflow.staticData.__dataChanged !== true) return;
+		persisted = JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject;
+		delete persisted.__dataChanged;
+		workflow.staticData.__dataChanged = false;
+	};
+	const emit = (items: INodeExecutionData[][]) => {
+		saveStaticData();
+		executions.push(items);
+	};
+	const emitError = (error: Error) => {
+		throw error;
+	};
+	const budgetMs = options.pollBudgetMs;
+	const budget = budgetMs === undefined ? undefined : () => budgetMs;
+	// A manual run ("Fetch Test Event") gets WorkflowExecute's bare PollContext, whose __emit throws.
+	const context =
+		mode === 'manual'
+			? new PollContext(workflow, node, data, mode, 'manual', undefined, undefined, undefined, undefined, undefined, budget)
+			: new PollContext(workflow, node, data, mode, options.activation ?? 'activate', emit, emitError, undefined, undefined, undefined, budget);
 	const items = await type.poll.call(context);
-	const after = JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject;
-	delete after.__dataChanged;
-	return { items, staticData: after };
+	// In manual mode ("Fetch Test Event") the editor shows the items; nothing is emitted or saved.
+	if (mode !== 'manual') {
+		if (items !== null) emit(items);
+		if (options.activation !== undefined) saveStaticData();
+	}
+	return { items, executions, staticData, persisted };
 }

@@ -1,6 +1,17 @@
 import { STRIPE_EVENT_RETENTION_SECONDS } from '../../../lib/events/constants';
 import { createEventMatcher } from '../../../lib/events/filter';
-import { POLL_DEFAULTS, pollEvents, readCursor, type PollOptions, type PollResult } from '../../../lib/events/poll';
+import {
+	latestEvent,
+	POLL_DEFAULTS,
+	pollEventBatches,
+	pollEvents,
+	readCursor,
+	type PollBatchesOptions,
+	type PollCursor,
+	type PollOptions,
+	type PollResult,
+} from '../../../lib/events/poll';
+import { PollGuard, pollGuardKey } from '../../../lib/events/pollGuard';
 import { FakeEventStore, prng, type FakeEvent } from './fakeEventStore';
 
 const T = 1_760_000_000;
@@ -331,8 +342,14 @@ describe('pollEvents: filtering', () => {
 describe('pollEvents: requests and contract', () => {
 	it('asks for created[gte] = mark - overlap and Stripe\'s maximum page size', async () => {
 		const store = new FakeEventStore();
-		await pollEvents({ listEvents: store.list, now: T });
-		expect(store.calls).toEqual([{ createdGte: T - POLL_DEFAULTS.overlapSeconds, limit: 100 }]);
+		store.add(T - 3);
+		const first = await pollEvents({ listEvents: store.list, now: T });
+		await pollEvents({ listEvents: store.list, now: T + 60, cursor: first.cursor });
+		// The first poll takes position from the newest event, without a lower bound from the local clock.
+		expect(store.calls).toEqual([
+			{ createdGte: 0, limit: 100 },
+			{ createdGte: T - 3 - POLL_DEFAULTS.overlapSeconds, limit: 100 },
+		]);
 	});
 
 	it('counts its requests', async () => {
@@ -366,7 +383,8 @@ describe('pollEvents: requests and contract', () => {
 		const store = new FakeEventStore();
 		store.add(T - 5000);
 		const ignoring = (params: Parameters<FakeEventStore['list']>[0]) => store.list({ ...params, createdGte: 0 });
-		await expect(pollEvents({ listEvents: ignoring, now: T })).rejects.toThrow(/outside the requested range.*created\[gte\]/);
+		const cursor: PollCursor = { v: 1, created: T - 100, seen: [] };
+		await expect(pollEvents({ listEvents: ignoring, now: T, cursor })).rejects.toThrow(/outside the requested range.*created\[gte\]/);
 	});
 
 	it('rejects a transport that ignores starting_after instead of looping', async () => {
@@ -406,9 +424,241 @@ describe('pollEvents: requests and contract', () => {
 	});
 });
 
+/**
+ * Polls as the node does inside n8n: batch after batch within one poll, and persisting only what
+ * n8n persists (the cursor stored before an execution is started; nothing after a poll that
+ * emitted nothing). `memory` is the running n8n's static data, `stored` its database.
+ */
+class BatchPoller {
+	memory: unknown = undefined;
+
+	stored: unknown = undefined;
+
+	readonly executions: FakeEvent[][] = [];
+
+	readonly batches: Array<PollResult<FakeEvent>> = [];
+
+	constructor(
+		readonly store: FakeEventStore,
+		readonly options: Partial<PollBatchesOptions<FakeEvent>> = {},
+	) {}
+
+	/** One poll; `activation`: the poll n8n runs when it activates the workflow, after which it stores static data. */
+	async poll(now: number, extra: Partial<PollBatchesOptions<FakeEvent>> = {}, activation = false): Promise<void> {
+		const cap = extra.maxEventsPerPoll ?? this.options.maxEventsPerPoll ?? POLL_DEFAULTS.maxEventsPerPoll;
+		let pending: FakeEvent[] = [];
+		let cursor: unknown = this.memory;
+		const emit = () => {
+			this.memory = cursor;
+			this.stored = JSON.parse(JSON.stringify(cursor));
+			this.executions.push(pending);
+			pending = [];
+		};
+		for await (const batch of pollEventBatches<FakeEvent>({ listEvents: this.store.list, now, cursor: this.memory, ...this.options, ...extra })) {
+			this.batches.push(batch);
+			if (pending.length > 0 && pending.length + batch.events.length > cap) emit();
+			pending.push(...batch.events);
+			cursor = batch.cursor;
+		}
+		if (pending.length > 0) emit();
+		else this.memory = cursor; // a poll that emits nothing: in memory only
+		if (activation) this.stored = JSON.parse(JSON.stringify(this.memory));
+	}
+
+	restart(): void {
+		this.memory = this.stored === undefined ? undefined : JSON.parse(JSON.stringify(this.stored));
+	}
+
+	ids(): string[] {
+		return this.executions.flat().map((e) => e.id);
+	}
+}
+
+describe('pollEvents: the cursor follows Stripe\'s clock, not the local one', () => {
+	it('skips nothing when the host clock is ahead of Stripe\'s by more than the overlap', async () => {
+		const store = new FakeEventStore();
+		const ahead = 300; // host clock 5 minutes ahead
+		store.addMany(T - 50, 2);
+		const poller = new Poller(store);
+		const first = await poller.poll(T + ahead);
+		expect(first.cursor.created).toBe(T - 50);
+		const created: FakeEvent[] = [];
+		for (let round = 1; round <= 5; round++) {
+			created.push(...store.addMany(T + round * 20, 2));
+			const result = await poller.poll(T + round * 20 + ahead);
+			// The mark is the newest event's created, never the local "now".
+			expect(result.cursor.created).toBe(T + round * 20);
+		}
+		expectExactlyOnce(poller, created);
+	});
+
+	it('an idle account keeps its mark at the last event and still reports no gap after 40 days', async () => {
+		const store = new FakeEventStore();
+		store.add(T - 5);
+		const poller = new Poller(store);
+		await poller.poll(T);
+		for (let day = 1; day <= 40; day += 3) {
+			const result = await poller.poll(T + day * DAY);
+			expect(result.cursor.created).toBe(T - 5);
+			expect(result.gap).toBeNull();
+		}
+		const later = store.add(T + 40 * DAY);
+		expect((await poller.poll(T + 40 * DAY + 1)).events.map((e) => e.id)).toEqual([later.id]);
+	});
+
+	it('a first poll on an account without events takes position 0 and emits whatever comes later', async () => {
+		const store = new FakeEventStore();
+		const poller = new Poller(store);
+		expect((await poller.poll(T)).cursor).toMatchObject({ created: 0, seen: [] });
+		// Stripe's clock behind the host's by an hour: still caught.
+		const event = store.add(T - 3600);
+		expect((await poller.poll(T + 60)).events.map((e) => e.id)).toEqual([event.id]);
+	});
+
+	it('overlapSeconds sets how many seconds before the newest event are re-read', async () => {
+		const store = new FakeEventStore();
+		store.add(T - 100);
+		const wide = await pollEvents({ listEvents: store.list, now: T, overlapSeconds: 60 });
+		const wideNext = await pollEvents({ listEvents: store.list, now: T + 60, overlapSeconds: 60, cursor: wide.cursor });
+		expect(store.calls[store.calls.length - 1].createdGte).toBe(T - 160);
+		const late = store.add(T - 130, { visible: false });
+		store.reveal(late.id);
+		expect((await pollEvents({ listEvents: store.list, now: T + 120, overlapSeconds: 60, cursor: wideNext.cursor })).events).toEqual([late]);
+	});
+});
+
+describe('pollEventBatches: catching up within one poll', () => {
+	it('does not fall behind an account that produces more than a batch per poll interval', async () => {
+		const store = new FakeEventStore();
+		const cap = 40;
+		const poller = new BatchPoller(store, { maxEventsPerPoll: cap, pageSize: 10 });
+		await poller.poll(T, {}, true);
+		const produced: FakeEvent[] = [];
+		const random = prng(11);
+		for (let interval = 1; interval <= 6; interval++) {
+			// 2.5 batches' worth of events per interval, several per second.
+			for (let i = 0; i < cap * 2.5; i++) produced.push(store.add(T + (interval - 1) * 60 + Math.floor(random() * 60)));
+			await poller.poll(T + interval * 60);
+			// Caught up after every poll: everything produced so far is emitted.
+			expect(new Set(poller.ids())).toEqual(new Set(produced.map((e) => e.id)));
+		}
+		expectExactlyOnce({ ids: () => poller.ids() } as Poller, produced);
+		expectOldestFirst(poller.executions.flat());
+		for (const execution of poller.executions) expect(execution.length).toBeLessThanOrEqual(cap);
+		expect(poller.executions.length).toBeGreaterThanOrEqual(6 * 3);
+	});
+
+	it('stops when told (the poll\'s time budget) and the next poll continues from the last batch', async () => {
+		const store = new FakeEventStore();
+		const poller = new BatchPoller(store, { maxEventsPerPoll: 10, pageSize: 5 });
+		await poller.poll(T, {}, true);
+		const backlog = Array.from({ length: 35 }, (_, i) => store.add(T + 1 + i));
+		let asked = 0;
+		await poller.poll(T + 60, { shouldContinue: () => ++asked < 2 });
+		// Two batches, then told to stop: part of the backlog, oldest first.
+		expect(poller.batches).toHaveLength(3);
+		expect(poller.ids()).toEqual(backlog.slice(0, poller.ids().length).map((e) => e.id));
+		expect(poller.ids().length).toBeLessThan(backlog.length);
+		poller.restart();
+		await poller.poll(T + 120);
+		expect(poller.ids()).toEqual(backlog.map((e) => e.id));
+	});
+
+	it('a poll that emits nothing (so n8n does not store it) still reads through more filtered-out events than one batch holds', async () => {
+		const store = new FakeEventStore();
+		const filter = createEventMatcher({ events: ['invoice.paid'], mode: 'all' });
+		const poller = new BatchPoller(store, { maxEventsPerPoll: 10, pageSize: 10, filter });
+		store.add(T - 1, { type: 'invoice.paid' });
+		await poller.poll(T, {}, true);
+		for (let i = 0; i < 45; i++) store.add(T + 1 + i, { type: 'charge.refunded' });
+		const wanted = store.add(T + 50, { type: 'invoice.paid' });
+		// Every poll starts from the database (a restart, or n8n's durable scheduler).
+		for (let i = 0; i < 3 && poller.ids().length === 0; i++) {
+			poller.restart();
+			await poller.poll(T + 60 + i);
+		}
+		expect(poller.ids()).toEqual([wanted.id]);
+	});
+
+	it('reports a retention gap once per poll, in the first batch', async () => {
+		const store = new FakeEventStore();
+		const poller = new BatchPoller(store, { maxEventsPerPoll: 5 });
+		await poller.poll(T, {}, true);
+		const now = T + 45 * DAY;
+		for (let i = 0; i < 17; i++) store.add(now - DAY + i);
+		await poller.poll(now);
+		const batches = poller.batches.slice(1);
+		expect(batches.length).toBeGreaterThan(3);
+		expect(batches.map((b) => b.gap?.reason ?? null)).toEqual(['retentionExceeded', ...batches.slice(1).map(() => null)]);
+		expect(poller.ids()).toHaveLength(17);
+	});
+});
+
+describe('latestEvent ("Fetch Test Event")', () => {
+	it('makes one list request (limit and Stripe\'s type filter, no created range) and returns the newest match', async () => {
+		const store = new FakeEventStore();
+		store.addMany(T - 40 * 60, 3, { type: 'invoice.paid' });
+		const newest = store.add(T - 60, { type: 'invoice.paid' });
+		store.add(T - 30, { type: 'invoice.paid', livemode: true });
+		const calls: unknown[] = [];
+		const found = await latestEvent<FakeEvent>({
+			listLatest: async (params) => {
+				calls.push(params);
+				return await store.list({ createdGte: 0, ...params });
+			},
+			limit: 10,
+			types: ['invoice.paid'],
+			filter: createEventMatcher({ events: ['invoice.paid'], mode: 'test' }),
+		});
+		expect(found).toEqual(newest);
+		expect(calls).toEqual([{ limit: 10, types: ['invoice.paid'] }]);
+	});
+
+	it('returns undefined when none of the newest events matches, and checks the limit', async () => {
+		const page = async () => ({ data: [{ id: 'evt_1', created: T }], has_more: false });
+		expect(await latestEvent({ listLatest: page, filter: () => false })).toBeUndefined();
+		await expect(latestEvent({ listLatest: page, limit: 101 })).rejects.toBeInstanceOf(RangeError);
+	});
+});
+
+describe('PollGuard', () => {
+	it('lets one poll per key run: a synchronous check-and-set, released after', () => {
+		const guard = new PollGuard(600);
+		const key = pollGuardKey('wf1', 'node1', 'trigger');
+		const first = guard.acquire(key, T);
+		expect(first).toBeDefined();
+		expect(guard.acquire(key, T + 1)).toBeUndefined();
+		// Another node, another workflow or a manual test run is not blocked.
+		expect(guard.acquire(pollGuardKey('wf1', 'node2', 'trigger'), T)).toBeDefined();
+		expect(guard.acquire(pollGuardKey('wf2', 'node1', 'trigger'), T)).toBeDefined();
+		expect(guard.acquire(pollGuardKey('wf1', 'node1', 'manual'), T)).toBeDefined();
+		guard.release(first!);
+		expect(guard.acquire(key, T + 2)).toBeDefined();
+	});
+
+	it('takes over a lease stuck longer than staleAfterSeconds; the stuck poll no longer holds it', () => {
+		const guard = new PollGuard(600);
+		const key = pollGuardKey('wf1', 'node1', 'trigger');
+		const stuck = guard.acquire(key, T)!;
+		expect(guard.acquire(key, T + 599)).toBeUndefined();
+		const next = guard.acquire(key, T + 600)!;
+		expect(next).toBeDefined();
+		expect(guard.holds(stuck)).toBe(false);
+		guard.release(stuck); // late: must not free the new holder's lease
+		expect(guard.holds(next)).toBe(true);
+		expect(guard.acquire(key, T + 601)).toBeUndefined();
+	});
+
+	it('rejects a non-positive staleness', () => {
+		expect(() => new PollGuard(0)).toThrow(RangeError);
+	});
+});
+
 describe('readCursor', () => {
 	it('reads a stored cursor and drops unreadable seen entries', () => {
 		expect(readCursor({ v: 1, created: T, seen: [['evt_1', T], ['bad'], [1, 2]] })).toEqual({ v: 1, created: T, seen: [['evt_1', T]] });
+		expect(readCursor({ v: 1, created: T, seen: [], listed: T + 5 })).toEqual({ v: 1, created: T, seen: [], listed: T + 5 });
+		expect(readCursor({ v: 1, created: T, seen: [], listed: 'x' })).toEqual({ v: 1, created: T, seen: [] });
 	});
 
 	it.each([undefined, null, 'x', { v: 2, created: T, seen: [] }, { v: 1, created: 'T', seen: [] }, { v: 1, created: T }])(
