@@ -6,7 +6,7 @@ describe('balance transactions and payouts', () => {
 	let sb: Sandbox;
 	let stripe: Stripe;
 	beforeAll(async () => {
-		sb = await startSandbox({ seed: 5, rateLimits: false, now: Date.UTC(2026, 2, 1) / 1000, seedData: { customers: 0, months: 1, balanceTransactions: 10_000 } });
+		sb = await startSandbox({ seed: 5, rateLimits: false, now: Date.UTC(2026, 2, 1) / 1000, clock: 'frozen', seedData: { customers: 0, months: 1, balanceTransactions: 10_000 } });
 		stripe = stripeClient(sb);
 	});
 	afterAll(() => sb.close());

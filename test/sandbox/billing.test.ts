@@ -9,7 +9,7 @@ describe('customers, subscriptions and invoices with the official client', () =>
 	let stripe: Stripe;
 	let price: Stripe.Price;
 	beforeAll(async () => {
-		sb = await startSandbox({ seed: 11, rateLimits: false, now: Date.UTC(2026, 0, 10, 12) / 1000 });
+		sb = await startSandbox({ seed: 11, rateLimits: false, now: Date.UTC(2026, 0, 10, 12) / 1000, clock: 'frozen' });
 		stripe = stripeClient(sb);
 		const product = await stripe.products.create({ name: 'Pro' });
 		price = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 4900, recurring: { interval: 'month' } });

@@ -11,7 +11,7 @@ describe('billing meters, meter events, sessions and streams', () => {
 	let customer: Stripe.Customer;
 	const now = Date.UTC(2026, 4, 1, 10) / 1000;
 	beforeAll(async () => {
-		sb = await startSandbox({ seed: 8, rateLimits: false, now });
+		sb = await startSandbox({ seed: 8, rateLimits: false, now, clock: 'frozen' });
 		stripe = stripeClient(sb);
 		meter = await stripe.billing.meters.create({ display_name: 'API calls', event_name: 'api_call', default_aggregation: { formula: 'sum' }, customer_mapping: { event_payload_key: 'stripe_customer_id', type: 'by_id' }, value_settings: { event_payload_key: 'value' } });
 		customer = await stripe.customers.create({ email: 'meter@example.com' });

@@ -17,7 +17,7 @@ describe('seeded business', () => {
 	let sb: Sandbox;
 	let stripe: Stripe;
 	beforeAll(async () => {
-		sb = await startSandbox({ seed: 42, now: NOW, rateLimits: false, seedData: { customers: 60, months: 4, balanceTransactions: 2000 } });
+		sb = await startSandbox({ seed: 42, now: NOW, clock: 'frozen', rateLimits: false, seedData: { customers: 60, months: 4, balanceTransactions: 2000 } });
 		stripe = stripeClient(sb);
 	});
 	afterAll(() => sb.close());

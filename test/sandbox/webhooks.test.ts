@@ -6,7 +6,7 @@ describe('webhook delivery', () => {
 	let sb: Sandbox;
 	let stripe: Stripe;
 	beforeEach(async () => {
-		sb = await startSandbox({ seed: 21, rateLimits: false });
+		sb = await startSandbox({ seed: 21, rateLimits: false, clock: 'frozen' });
 		stripe = stripeClient(sb);
 	});
 	afterEach(() => sb.close());

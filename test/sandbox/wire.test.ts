@@ -23,7 +23,7 @@ describe('wire behaviour', () => {
 	let sb: Sandbox;
 	let stripe: Stripe;
 	beforeAll(async () => {
-		sb = await startSandbox({ seed: 3, rateLimits: false, now: 1_760_000_000 });
+		sb = await startSandbox({ seed: 3, rateLimits: false, now: 1_760_000_000, clock: 'frozen' });
 		stripe = stripeClient(sb);
 	});
 	afterAll(() => sb.close());
