@@ -346,23 +346,26 @@ async function pollBatch<T extends PollableEvent>(options: PollOptions<T>, repor
 		for (;;) {
 			const base = fits?.upper ?? mark;
 			const probe = Math.floor((base + overflows) / 2);
-			if (probe <= base) break;
+			if (probe <= base) {
+				// The window up to `base + 1` overflows although the one up to `base` fits: more
+				// than `maxEventsPerPoll` pending events crowd into that one second. `created` cannot
+				// split it, so take it whole, however large, so that every batch advances (and a
+				// near-empty batch before it would only cost a poll).
+				upper = base + 1;
+				window = await fetchWindow(upper, false);
+				break;
+			}
 			const result = await fetchWindow(probe, true);
 			if (result.complete) {
 				fits = { upper: probe, window: result };
-				if (result.unseen * 2 >= cap) break;
+				if (result.unseen * 2 >= cap) {
+					upper = fits.upper;
+					window = fits.window;
+					break;
+				}
 			} else {
 				overflows = overflowBound(result, known, cap);
 			}
-		}
-		if (fits !== undefined) {
-			upper = fits.upper;
-			window = fits.window;
-		} else {
-			// The pending events crowd into the second after the mark; take it whole, however
-			// large, so that every poll advances.
-			upper = mark + 1;
-			window = await fetchWindow(upper, false);
 		}
 	}
 
