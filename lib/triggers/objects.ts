@@ -43,7 +43,8 @@ export interface CurrentObject {
 
 /**
  * Re-fetches the object an event is about. A `*.deleted` event's object is gone by definition, so
- * it is not fetched; a 404 (`resource_missing`) also means deleted. Both give `currentObject: null`
+ * it is not fetched; a 404 (`resource_missing`, e.g. a deleted product or price) and a deleted stub
+ * (`{id, object, deleted: true}`, what Stripe returns for a deleted customer) also mean deleted. Both give `currentObject: null`
  * and `deleted: true` instead of an error, because failing the delivery would make Stripe retry it
  * for three days and stop a poll cursor at that event for good. Other errors propagate.
  */
@@ -55,7 +56,12 @@ export async function fetchCurrentObject(
 ): Promise<CurrentObject> {
 	if (/\.deleted$/.test(eventType)) return { currentObject: null, deleted: true };
 	const fetched = await settle(get(path, headers));
-	if (fetched.ok) return { currentObject: fetched.value as Record<string, unknown>, deleted: false };
+	if (fetched.ok) {
+		const object = fetched.value as Record<string, unknown>;
+		// Some objects (customers) are still retrievable after deletion as a stub `{id, object, deleted: true}`.
+		if (object && object.deleted === true) return { currentObject: null, deleted: true };
+		return { currentObject: object, deleted: false };
+	}
 	if (isMissing(fetched.error)) return { currentObject: null, deleted: true };
 	throw fetched.error;
 }

@@ -1,8 +1,10 @@
 import {
 	DEFAULT_WINDOW_MAX_AGE_SECONDS,
 	DEFAULT_WINDOW_MAX_SIZE,
+	InFlightClaims,
 	LastEmittedPerObject,
 	SeenEventWindow,
+	STRIPE_RETRY_HORIZON_SECONDS,
 } from '../../../lib/events/dedupe';
 
 const DAY = 86_400;
@@ -14,9 +16,25 @@ function roundTrip<T>(value: T): unknown {
 }
 
 describe('SeenEventWindow', () => {
-	it('defaults to 10,000 ids and 30 days', () => {
-		expect(DEFAULT_WINDOW_MAX_SIZE).toBe(2_000);
-		expect(DEFAULT_WINDOW_MAX_AGE_SECONDS).toBe(30 * DAY);
+	it("defaults cover Stripe's 3-day retry horizon for a busy account, by time and by count", () => {
+		expect(DEFAULT_WINDOW_MAX_AGE_SECONDS).toBeGreaterThanOrEqual(STRIPE_RETRY_HORIZON_SECONDS);
+		expect(STRIPE_RETRY_HORIZON_SECONDS).toBe(3 * DAY);
+		// A busy account: one event every two seconds for three days (129,600 events).
+		const window = new SeenEventWindow();
+		window.add('evt_first', T0);
+		const perDay = DAY / 2;
+		for (let i = 1; i <= 3 * perDay; i++) window.add(`evt_${i}`, T0 + i * 2);
+		// Stripe's last retry of the first event, three days later, is still caught.
+		expect(window.claim('evt_first', T0 + 3 * DAY)).toBe(false);
+		expect(DEFAULT_WINDOW_MAX_SIZE).toBeGreaterThanOrEqual(3 * perDay);
+	});
+
+	it('forgets ids after the time window even when the count allows more', () => {
+		const window = new SeenEventWindow();
+		window.add('evt_old', T0);
+		window.add('evt_new', T0 + DEFAULT_WINDOW_MAX_AGE_SECONDS + 1);
+		expect(window.has('evt_old', T0 + DEFAULT_WINDOW_MAX_AGE_SECONDS + 1)).toBe(false);
+		expect(window.size).toBe(1);
 	});
 
 	it('claims a new id once and reports redeliveries as duplicates', () => {
@@ -239,5 +257,26 @@ describe('LastEmittedPerObject', () => {
 		const index = LastEmittedPerObject.fromJSON({ v: 1, entries: [['in_1', 1, 'evt_1', T0], ['in_2', '1', 'evt', T0]] });
 		expect(index.restoredFromInvalidState).toBe(false);
 		expect(index.toJSON().entries).toEqual([['in_1', 1, 'evt_1', T0]]);
+	});
+});
+
+describe('InFlightClaims', () => {
+	it('answers inFlight while a claim is pending, duplicate once confirmed, and lets a released id through', () => {
+		const claims = new InFlightClaims(new SeenEventWindow(), 60);
+		expect(claims.claim('evt_1', T0)).toBe('claimed');
+		expect(claims.claim('evt_1', T0 + 1)).toBe('inFlight');
+		claims.confirm('evt_1', T0 + 2);
+		expect(claims.claim('evt_1', T0 + 3)).toBe('duplicate');
+		expect(claims.claim('evt_2', T0)).toBe('claimed');
+		claims.release('evt_2');
+		expect(claims.claim('evt_2', T0 + 1)).toBe('claimed');
+	});
+
+	it('lets a redelivery through once the lease of an unconfirmed claim ran out', () => {
+		const claims = new InFlightClaims(new SeenEventWindow(), 60);
+		expect(claims.claim('evt_1', T0)).toBe('claimed');
+		expect(claims.isPending('evt_1', T0 + 59)).toBe(true);
+		expect(claims.claim('evt_1', T0 + 59)).toBe('inFlight');
+		expect(claims.claim('evt_1', T0 + 60)).toBe('claimed');
 	});
 });
