@@ -163,7 +163,7 @@ test('a cursor older than Stripe\'s 30-day retention says clearly that events ma
 	const first = await runPoll(wf, 'Poll', { credentials: credentials(), activation: 'activate' });
 	// Pretend n8n was down for 40 days.
 	const stale = clone(first.persisted!);
-	const cursor = stale['node:Poll'] && (stale['node:Poll'] as IDataObject).cursor as { created: number; seen: Array<[string, number]>; listed: number };
+	const cursor = (stale['node:Poll'] as IDataObject).cursor as unknown as { created: number; seen: Array<[string, number]>; listed: number };
 	const shift = 40 * 86400;
 	cursor.created -= shift;
 	cursor.listed -= shift;
