@@ -16,7 +16,8 @@ import { latestEvent, pollEventBatches, POLL_DEFAULTS, type ListEventsParams, ty
 import { pollGuard, pollGuardKey } from '../../lib/events/pollGuard';
 import { settle } from '../../lib/stripe/errors';
 import type { StripeList } from '../../lib/stripe/client';
-import { objectPath } from '../../lib/triggers/objects';
+import { fetchCurrentObject as readCurrentObject, objectPath } from '../../lib/triggers/objects';
+import { eventRequestHeaders } from '../../lib/triggers/receive';
 import { eventsParameter, fetchCurrentObjectOption, modeParameter } from '../shared/eventParameters';
 import { CREDENTIAL_NAME, stripeClient, toNodeError } from '../shared/stripeApi';
 
@@ -145,18 +146,25 @@ function eventSelection(context: IPollFunctions) {
 }
 
 async function toItem(context: IPollFunctions, client: Awaited<ReturnType<typeof stripeClient>>['client'], event: Stripe.Event, fetchCurrentObject: boolean) {
+	const extra: IDataObject = {};
 	let currentObject: Record<string, unknown> | undefined;
 	if (fetchCurrentObject) {
 		const object = event.data.object as unknown as { id?: string; object?: string };
 		const path = objectPath(object.object, object.id);
 		if (path) {
-			const fetched = await settle(client.get<Record<string, unknown>>(path));
+			// A deleted object (a *.deleted event, a 404, a deleted stub) is emitted with currentObject null: failing
+			// here would stop the cursor at this event for good. An event of a connected account is read in that account.
+			const fetched = await settle(
+				readCurrentObject(event.type, path, eventRequestHeaders(event as unknown as Record<string, unknown>, false), async (p, headers) => await client.get(p, undefined, { headers })),
+			);
 			if (!fetched.ok) throw toNodeError(context.getNode(), fetched.error);
-			currentObject = fetched.value;
+			currentObject = fetched.value.currentObject ?? undefined;
+			extra.currentObject = fetched.value.currentObject as IDataObject | null;
+			extra.objectDeleted = fetched.value.deleted;
 		}
 	}
 	const item = flattenEvent(event, { currentObject });
-	return { json: { ...item, ...(currentObject ? { currentObject } : {}) } as unknown as IDataObject };
+	return { json: { ...item, ...extra } as unknown as IDataObject };
 }
 
 /** "Fetch Test Event": the newest matching event, one `GET /v1/events?limit=…`; the cursor is not touched. */

@@ -394,3 +394,28 @@ describe('item 13: catching up', () => {
 		expectOnceOldestFirst(n8n.emitted(), await sandboxEvents(['customer.created']));
 	});
 });
+
+describe('item 4: deleted objects with "Fetch Current Object"', () => {
+	test('events about deleted objects are emitted with currentObject null and objectDeleted, and the cursor moves past them', async () => {
+		syncClock();
+		const wf = workflow({ events: ['customer.created', 'customer.deleted', 'product.created'], options: { fetchCurrentObject: true } });
+		const n8n = new RunningN8n(wf);
+		await n8n.activate();
+		syncClock();
+		const customer = await stripe.customers.create({ email: 'gone@example.com' });
+		await stripe.customers.del(customer.id);
+		const product = await stripe.products.create({ name: 'Gone' });
+		await stripe.products.del(product.id);
+		const kept = await stripe.customers.create({ email: 'kept@example.com' });
+		const run = await n8n.poll();
+		const items = (run.items?.[0] ?? []).map((i) => i.json as { type: string; objectId: string; currentObject: { id?: string } | null; objectDeleted: boolean });
+		expect(items.map((i) => [i.type, i.objectId, i.currentObject === null, i.objectDeleted])).toEqual([
+			['customer.created', customer.id, true, true],
+			['customer.deleted', customer.id, true, true],
+			['product.created', product.id, true, true],
+			['customer.created', kept.id, false, false],
+		]);
+		expect(items[3].currentObject?.id).toBe(kept.id);
+		expect((await n8n.poll()).items).toBeNull();
+	});
+});
