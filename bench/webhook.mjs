@@ -18,14 +18,15 @@
 // signing secret given here, and the credential is never called (its base URL points at a closed port).
 //
 // The last line of output is one JSON object (see `result` at the end). Standard library only.
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { N8N_VERSION, ensureN8n, packPackage, startN8n } from '../scripts/n8n/env.mjs';
+import { N8N_VERSION, ensureN8n, packPackage, runtimePaths, startN8n } from '../scripts/n8n/env.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const TARGET_RATIO = 0.9;
@@ -55,8 +56,9 @@ const WARMUP = positiveInt(flags, 'warmup', 200);
 const ROUNDS = positiveInt(flags, 'rounds', 8);
 const CONCURRENCY = positiveInt(flags, 'concurrency', 20);
 /**
- * --prefill=N: the trigger starts with N older event ids in its deduplication memory (workflow static data), as
- * after N events in production; 10000 (the default window) measures the steady state. Default 0.
+ * --prefill=N: the trigger starts with N older event ids in its durable deduplication memory (n8n's processed_data
+ * table, which n8n reads and rewrites with every event the trigger emits), as after N events in production;
+ * 10000 (the node's default "Deduplication Memory Across Restarts") measures the steady state. Default 0.
  */
 const PREFILL = flags.prefill === undefined ? 0 : positiveInt(flags, 'prefill', 0);
 /** typeVersion of the trigger in the workflow (default 2, the node's default version). */
@@ -123,6 +125,7 @@ const OURS = {
 		return `${this.webhookId}/webhook`;
 	},
 };
+const TRIGGER_NODE_ID = randomUUID();
 const BASELINE = { id: 'benchPlainHook01', webhookId: randomUUID(), path: 'bench-plain-webhook' };
 
 function noOp(id) {
@@ -134,7 +137,7 @@ const oursWorkflow = {
 	name: 'Bench: Stripe RevOps Trigger → NoOp',
 	nodes: [
 		{
-			id: randomUUID(),
+			id: TRIGGER_NODE_ID,
 			name: 'Stripe RevOps Trigger',
 			type: TRIGGER_TYPE,
 			typeVersion: TRIGGER_VERSION,
@@ -148,16 +151,24 @@ const oursWorkflow = {
 	connections: { 'Stripe RevOps Trigger': { main: [[{ node: 'NoOp', type: 'main', index: 0 }]] } },
 	settings: { executionOrder: 'v1' },
 	active: false,
-	...(PREFILL > 0 ? { staticData: { 'node:Stripe RevOps Trigger': { seenEvents: prefilledMemory(PREFILL) } } } : {}),
 };
 
-/** The trigger's stored memory (lib/events/dedupe.ts SeenEventWindow.toJSON, v1) holding `count` older ids, oldest first. */
-function prefilledMemory(count) {
-	const now = Math.floor(Date.now() / 1000);
-	return {
-		v: 1,
-		entries: Array.from({ length: count }, (_, i) => [`evt_prefill${i.toString(36).padStart(5, '0')}${randomBytes(8).toString('hex')}`, now - 3600 - (count - i)]),
-	};
+/** n8n's processed_data hash of a value (its CLI's DeduplicationHelper: MD5, base64). */
+const processedHash = (value) => createHash('md5').update(String(value)).digest('base64');
+
+/**
+ * Runs SQL on n8n's SQLite database with the Node 24 that runs n8n (its node:sqlite; this script may run on an
+ * older Node). `script` gets `db` (DatabaseSync) and `input`; what it returns is printed as JSON and returned.
+ */
+function withN8nDatabase(n8nFolder, script, input) {
+	const code = `const { DatabaseSync } = require('node:sqlite');
+const db = new DatabaseSync(${JSON.stringify(join(n8nFolder, 'database.sqlite'))});
+db.exec('PRAGMA busy_timeout = 10000');
+const input = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+const result = (() => { ${script} })();
+process.stdout.write(JSON.stringify(result ?? null));`;
+	const out = execFileSync(runtimePaths().node, ['--no-warnings', '-e', code], { input: JSON.stringify(input), maxBuffer: 64 * 1024 * 1024 });
+	return JSON.parse(out.toString('utf8'));
 }
 
 const baselineWorkflow = {
@@ -269,6 +280,14 @@ async function main() {
 	});
 	const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 	try {
+		if (PREFILL > 0) {
+			const hashes = Array.from({ length: PREFILL }, (_, i) => processedHash(`evt_prefill${i.toString(36).padStart(5, '0')}${randomBytes(8).toString('hex')}`));
+			withN8nDatabase(
+				n8n.n8nFolder,
+				`db.prepare("INSERT INTO processed_data (workflowId, context, value, createdAt, updatedAt) VALUES (?, ?, ?, datetime('now'), datetime('now'))").run(input.workflowId, input.context, JSON.stringify({ mode: 'entries', data: input.hashes }));`,
+				{ workflowId: OURS.id, context: `n:${TRIGGER_NODE_ID}`, hashes },
+			);
+		}
 		await n8n.activateWorkflow(OURS.id);
 		await n8n.activateWorkflow(BASELINE.id);
 		await n8n.waitForWebhook(OURS.path);
@@ -341,15 +360,13 @@ async function main() {
 				throw new Error(`${name}: ${sides[name].sent} unique events sent but ${executions[name]} successful executions.`);
 			}
 		}
-		const stored = await n8n.rest('GET', `/rest/workflows/${OURS.id}`);
-		// How many of the events sent to the trigger its stored memory holds (what a restart would remember).
-		const memory = stored.staticData?.['node:Stripe RevOps Trigger']?.seenEvents;
-		const storedIds = Array.isArray(memory?.entries)
-			? memory.entries.map((entry) => (Array.isArray(entry) ? entry[0] : undefined))
-			: typeof memory?.ids === 'string'
-				? memory.ids.split(' ')
-				: [];
-		const remembered = storedIds.filter((id) => sentIds.has(id)).length;
+		// How many of the events sent to the trigger n8n's deduplication store holds (what a restart would remember).
+		const row = withN8nDatabase(n8n.n8nFolder, `return db.prepare('SELECT value FROM processed_data WHERE workflowId = ? AND context = ?').get(input.workflowId, input.context) ?? null;`, {
+			workflowId: OURS.id,
+			context: `n:${TRIGGER_NODE_ID}`,
+		});
+		const storedHashes = new Set(row ? JSON.parse(row.value).data : []);
+		const remembered = [...sentIds].filter((id) => storedHashes.has(processedHash(id))).length;
 
 		const figures = {};
 		for (const [name, side] of Object.entries(sides)) {
@@ -383,7 +400,8 @@ async function main() {
 			executions,
 			trigger_stored_ids_of_sent_events: `${remembered}/${sentIds.size}`,
 			trigger_type_version: TRIGGER_VERSION,
-			trigger_memory_prefill: PREFILL,
+			trigger_durable_memory_prefill: PREFILL,
+			trigger_durable_memory_size: storedHashes.size,
 			registration: 'manual (known signing secret)',
 			...(Object.keys(N8N_ENV).length > 0 ? { n8n_env: N8N_ENV } : {}),
 			n8n: N8N_VERSION,

@@ -4,3 +4,4 @@ export * from './dedupe';
 export * from './filter';
 export * from './flatten';
 export * from './poll';
+export * from './pollGuard';

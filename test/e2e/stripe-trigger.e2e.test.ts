@@ -8,7 +8,6 @@
  * One n8n serves the whole file (it is restarted once, on the same user folder and port, by the
  * restart test), so the tests run in order and build on each other.
  */
-import { SeenEventWindow } from '../../lib/events/dedupe';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -27,8 +26,6 @@ interface WorkflowFixture {
 
 interface TriggerStaticData {
 	endpoint?: { endpointId?: string; secret?: string; url?: string; apiVersion?: string };
-	/** lib/events/dedupe.ts SeenEventWindow's stored form. */
-	seenEvents?: unknown;
 }
 
 const API_VERSION = '2026-10-28.endive';
@@ -36,6 +33,8 @@ const TRIGGER = 'Stripe RevOps Trigger';
 const EVENTS = 1000;
 
 const workflow = loadFixture<WorkflowFixture>('stripe-trigger.workflow.json');
+/** Trigger (customer.updated) → Wait 6 s → NoOp: executions stay in flight while the workflow is re-published. */
+const waitWorkflow = loadFixture<WorkflowFixture>('stripe-trigger-wait.workflow.json');
 const WORKFLOW_ID = workflow.id;
 const WEBHOOK_ID = workflow.nodes.find((node) => node.name === TRIGGER)!.webhookId!;
 
@@ -56,8 +55,8 @@ async function allEndpoints(): Promise<Stripe.WebhookEndpoint[]> {
 	return await stripe.webhookEndpoints.list({ limit: 100 }).autoPagingToArray({ limit: 1000 });
 }
 
-async function triggerStaticData(): Promise<TriggerStaticData> {
-	const stored = await n8n.rest<{ staticData?: Record<string, TriggerStaticData> | null }>('GET', `/rest/workflows/${WORKFLOW_ID}`);
+async function triggerStaticData(workflowId = WORKFLOW_ID): Promise<TriggerStaticData> {
+	const stored = await n8n.rest<{ staticData?: Record<string, TriggerStaticData> | null }>('GET', `/rest/workflows/${workflowId}`);
 	return stored.staticData?.[`node:${TRIGGER}`] ?? {};
 }
 
@@ -100,6 +99,12 @@ function reasonOf(body: string): string {
 	}
 }
 
+/** How many executions of a workflow are in one of `statuses` (n8n's REST list, which also counts running ones). */
+async function statusCount(workflowId: string, statuses: string[]): Promise<number> {
+	const filter = encodeURIComponent(JSON.stringify({ workflowId, status: statuses }));
+	return (await n8n.rest<{ count: number }>('GET', `/rest/executions?filter=${filter}&limit=1`)).count;
+}
+
 function signedWith(secret: string, payload: string): string {
 	return Stripe.webhooks.generateTestHeaderString({ payload, secret });
 }
@@ -116,7 +121,7 @@ beforeAll(async () => {
 	n8n = await startInstance({
 		imports: {
 			credentials: [loadFixture('stripe-trigger.credentials.json', { SECRET_KEY: sandbox.secretKey, STRIPE_BASE_URL: sandbox.url })],
-			workflows: [workflow],
+			workflows: [workflow, waitWorkflow],
 		},
 	});
 	executions = await executionsReader(n8n);
@@ -156,11 +161,17 @@ describe('Stripe RevOps Trigger in a real n8n', () => {
 		emittedEventIds = customers.map((id) => eventOf.get(id)!);
 
 		await deliverAndWaitForExecutions(EVENTS);
+		// A duplicate that arrives while the first delivery's execution has not run yet is answered 409
+		// (not a 2xx: the first may still fail); Stripe retries it later, and then it is a plain duplicate.
+		for (let round = 0; round < 3 && sandbox.webhookLog().some((d) => d.status !== 200); round++) {
+			await sandbox.clock.advance(3600);
+			await sandbox.deliverWebhooks();
+		}
 
 		const deliveries = sandbox.webhookLog();
-		// Every delivery, first or repeated, was acknowledged; the sandbox did send repeats.
-		expect(deliveries.filter((delivery) => delivery.status !== 200)).toEqual([]);
-		expect(new Set(deliveries.map((delivery) => delivery.event))).toEqual(new Set(emittedEventIds));
+		// Every delivery was acknowledged or answered 409 (and then retried); the sandbox did send repeats.
+		expect(deliveries.filter((delivery) => delivery.status !== 200 && delivery.status !== 409)).toEqual([]);
+		expect(new Set(deliveries.filter((d) => d.status === 200).map((delivery) => delivery.event))).toEqual(new Set(emittedEventIds));
 		expect(deliveries.length).toBeGreaterThan(EVENTS + 50);
 
 		const all = await waitFor('every execution to finish', async () => {
@@ -192,10 +203,8 @@ describe('Stripe RevOps Trigger in a real n8n', () => {
 		expect((one.event as { data: { object: { email: string } } }).data.object.email).toBe('e2e-0@example.com');
 	});
 
-	it('keeps the memory of emitted events in the workflow\'s static data in n8n\'s database', async () => {
-		const state = await triggerStaticData();
-		const remembered = new Set(SeenEventWindow.fromJSON(state.seenEvents).entries().map(([id]) => id));
-		expect(emittedEventIds.filter((id) => !remembered.has(id))).toEqual([]);
+	it('keeps nothing but the endpoint in the workflow\'s static data (the memory of emitted events is in n8n\'s deduplication store)', async () => {
+		expect(Object.keys(await triggerStaticData())).toEqual(['endpoint']);
 	});
 
 	it('a tampered delivery gets 400 and starts no execution', async () => {
@@ -207,6 +216,8 @@ describe('Stripe RevOps Trigger in a real n8n', () => {
 		const wrongSecret = await postRaw(webhookUrl(), forged, { 'stripe-signature': signedWith('whsec_not_the_endpoint_secret_0000', forged) });
 		expect(wrongSecret.status).toBe(400);
 		expect(JSON.parse(wrongSecret.body)).toMatchObject({ error: { reason: 'signatureMismatch' } });
+		// The sender learns nothing about the secret; n8n's log has the diagnosis.
+		expect(JSON.parse(wrongSecret.body).error.message).toBe('The delivery could not be verified as coming from Stripe. Details are in the n8n log.');
 
 		// Signed by the real secret, but over other bytes than the ones sent.
 		const original = JSON.stringify({ ...event, id: 'evt_forged_e2e_000000000002' }, null, 2);
@@ -247,16 +258,36 @@ describe('Stripe RevOps Trigger in a real n8n', () => {
 		// Stripe retries after an outage: every event already emitted arrives again, 20 at a time.
 		const count = await executions.count(WORKFLOW_ID);
 		const secret = (await triggerStaticData()).endpoint!.secret!;
-		const replays = await inFlight(
-			emittedEventIds.map((id) => async () => {
-				const payload = JSON.stringify(await stripe.events.retrieve(id), null, 2);
-				return await postRaw(webhookUrl(), payload, { 'stripe-signature': signedWith(secret, payload) });
-			}),
-			20,
-		);
+		const replay = async () =>
+			await inFlight(
+				emittedEventIds.map((id) => async () => {
+					const payload = JSON.stringify(await stripe.events.retrieve(id), null, 2);
+					return await postRaw(webhookUrl(), payload, { 'stripe-signature': signedWith(secret, payload) });
+				}),
+				20,
+			);
+		// The restarted process has an empty memory: each replay starts an execution in which the trigger
+		// finds the event in n8n's deduplication store (in the database) and passes nothing on.
+		const replays = await replay();
 		expect(replays.filter((answer) => answer.status !== 200)).toEqual([]);
-		expect(replays.map((answer) => reasonOf(answer.body)).filter((reason) => reason !== 'duplicate')).toEqual([]);
-		expect(await executions.count(WORKFLOW_ID)).toBe(count);
+		const afterReplay = await waitFor(
+			'every replay execution to finish',
+			async () => {
+				const list = await executions.all(WORKFLOW_ID);
+				return list.length >= count + emittedEventIds.length && list.every((execution) => execution.finished) ? list : undefined;
+			},
+			{ timeoutMs: 240_000, intervalMs: 1000 },
+		);
+		expect(afterReplay).toHaveLength(count + emittedEventIds.length);
+		expect(afterReplay.filter((execution) => execution.status !== 'success')).toEqual([]);
+		const passedOn = afterReplay.map((execution) => firstItem(execution, 'NoOp')?.eventId).filter(Boolean);
+		expect(passedOn).toHaveLength(count);
+		expect(new Set(passedOn).size).toBe(count);
+		// Those executions told the process memory: a second replay starts no execution at all.
+		const again = await replay();
+		expect(again.map((answer) => reasonOf(answer.body)).filter((reason) => reason !== 'duplicate')).toEqual([]);
+		const settled = await executions.count(WORKFLOW_ID);
+		expect(settled).toBe(count + emittedEventIds.length);
 
 		// A new event still goes through (answered with the node's own acknowledgement), once.
 		const customer = await stripe.customers.create({ email: 'after-restart@example.com' });
@@ -267,8 +298,8 @@ describe('Stripe RevOps Trigger in a real n8n', () => {
 		expect(answer.status).toBe(200);
 		expect(JSON.parse(answer.body)).toMatchObject({ received: true, emitted: true, id: fresh.id });
 		// The sandbox's own delivery of the same event is then a duplicate.
-		await deliverAndWaitForExecutions(count + 1);
-		expect(await executions.count(WORKFLOW_ID)).toBe(count + 1);
+		await deliverAndWaitForExecutions(settled + 1);
+		expect(await executions.count(WORKFLOW_ID)).toBe(settled + 1);
 	});
 
 	it('deactivate → activate leaves exactly one endpoint, and deliveries verify with its new secret', async () => {
@@ -292,5 +323,70 @@ describe('Stripe RevOps Trigger in a real n8n', () => {
 		const all = await executions.all(WORKFLOW_ID);
 		expect(all).toHaveLength(count + 1);
 		expect(all.map((execution) => firstItem(execution, TRIGGER)?.objectId)).toContain(customer.id);
+	});
+	it('a test listener ("Listen for test event") beside the active workflow: production still receives every event, once', async () => {
+		const productionState = JSON.stringify(await triggerStaticData());
+		const before = await executions.count(WORKFLOW_ID);
+		const started = await n8n.rest<{ waitingForWebhook?: boolean }>('POST', `/rest/workflows/${WORKFLOW_ID}/run`, { triggerToStartFrom: { name: TRIGGER } });
+		expect(started.waitingForWebhook).toBe(true);
+		const testUrl = `${n8n.url}/webhook-test/${WEBHOOK_ID}/webhook`;
+		const testEndpoint = await waitFor('an endpoint at n8n\'s test webhook URL', async () => (await allEndpoints()).find((e) => e.url === testUrl));
+		expect(testEndpoint.enabled_events).toEqual(['customer.created']);
+
+		const customers: string[] = [];
+		for (let i = 0; i < 20; i++) customers.push((await stripe.customers.create({ email: `listen-${i}@example.com` })).id);
+		await deliverAndWaitForExecutions(before + 20);
+		// The test session received the first event it was sent, then n8n ended it: its endpoint is deleted.
+		await waitFor('the test endpoint to be deleted when the test session ended', async () => !(await allEndpoints()).some((e) => e.url === testUrl));
+		const testDeliveries = sandbox.webhookLog().filter((d) => d.endpoint === testEndpoint.id);
+		expect(testDeliveries.some((d) => d.status === 200)).toBe(true);
+
+		await waitFor('every execution to finish', async () => (await statusCount(WORKFLOW_ID, ['new', 'running', 'waiting'])) === 0);
+		const all = await executions.all(WORKFLOW_ID);
+		const production = all.filter((execution) => execution.mode === 'webhook').map((execution) => firstItem(execution, 'NoOp')?.objectId);
+		expect(customers.filter((id) => !production.includes(id))).toEqual([]);
+		expect(production.filter((id) => customers.includes(id as string))).toHaveLength(20);
+		expect(JSON.stringify(await triggerStaticData())).toBe(productionState);
+		expect((await allEndpoints()).map((e) => e.url)).toEqual([webhookUrl()]);
+	});
+
+	it('re-publishing while executions are in flight: they finish, and deliveries still verify with the new secret', async () => {
+		const WAIT_ID = waitWorkflow.id;
+		const waitHook = `${waitWorkflow.nodes.find((node) => node.name === TRIGGER)!.webhookId!}/webhook`;
+		const waitUrl = n8n.webhookUrl(waitHook);
+		await n8n.activateWorkflow(WAIT_ID);
+		const first = await waitFor('the wait workflow\'s endpoint and secret', async () => {
+			const endpoint = (await allEndpoints()).find((e) => e.url === waitUrl);
+			const state = (await triggerStaticData(WAIT_ID)).endpoint;
+			return endpoint && state?.endpointId === endpoint.id && state.secret ? state : undefined;
+		});
+		await n8n.waitForWebhook(waitHook);
+
+		const customer = await stripe.customers.create({ email: 'republish@example.com' });
+		for (let i = 0; i < 5; i++) await stripe.customers.update(customer.id, { name: `In flight ${i}` });
+		await sandbox.deliverWebhooks();
+		await waitFor('5 executions of the wait workflow', async () => (await executions.count(WAIT_ID)) >= 5);
+		expect(await statusCount(WAIT_ID, ['new', 'running', 'waiting'])).toBeGreaterThan(0);
+
+		// Re-publish while they wait: the endpoint is deleted and a new one (new secret) is created.
+		await n8n.deactivateWorkflow(WAIT_ID);
+		await n8n.activateWorkflow(WAIT_ID);
+		const second = await waitFor('a new endpoint and secret', async () => {
+			const state = (await triggerStaticData(WAIT_ID)).endpoint;
+			return state?.endpointId && state.endpointId !== first.endpointId && state.secret ? state : undefined;
+		});
+		await n8n.waitForWebhook(waitHook);
+		await waitFor('the 5 executions to finish', async () => (await statusCount(WAIT_ID, ['new', 'running', 'waiting'])) === 0);
+		expect(await statusCount(WAIT_ID, ['success'])).toBe(5);
+		// No execution wrote the old endpoint back over the new one.
+		expect((await triggerStaticData(WAIT_ID)).endpoint).toEqual(second);
+
+		await stripe.customers.update(customer.id, { name: 'After re-publish' });
+		await sandbox.deliverWebhooks();
+		const latest = sandbox.webhookLog().filter((d) => d.endpoint === second.endpointId);
+		expect(latest.length).toBeGreaterThan(0);
+		expect(latest.every((d) => d.status === 200)).toBe(true);
+		await waitFor('the new event\'s execution', async () => (await executions.count(WAIT_ID)) >= 6);
+		await n8n.deactivateWorkflow(WAIT_ID);
 	});
 });
