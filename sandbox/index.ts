@@ -66,6 +66,8 @@ export interface Sandbox {
 	setRateLimits(limits: SandboxOptions['rateLimits']): void;
 	/** Every webhook delivery attempt so far (endpoint, event, attempt, HTTP status). */
 	webhookLog(): readonly DeliveryRecord[];
+	/** The live signing secrets of a webhook endpoint (tests that send a delivery themselves, as Stripe would). */
+	webhookSecrets(endpointId: string): string[];
 	/** What seeding built (counts), when seedData was given. */
 	seedReport: SeedReport | null;
 	/** The in-process state, for white-box tests. */
@@ -157,6 +159,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 		setFaults: (f) => server.setFaults(f),
 		setRateLimits: (l) => server.setRateLimits(resolveLimits(l)),
 		webhookLog: () => dispatcher.log,
+		webhookSecrets: (endpointId: string) => (dispatcher.secrets.get(endpointId) ?? []).filter((x) => x.expiresAt === null || x.expiresAt > world.now()).map((x) => x.value),
 		seedReport,
 		world,
 		close: async () => {
