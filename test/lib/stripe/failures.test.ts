@@ -19,6 +19,7 @@ import {
 } from '../../../lib/stripe';
 import { toNodeError } from '../../../nodes/shared/stripeApi';
 import { startRecordingServer, type RecordingServer } from '../../helpers/recordingServer';
+import { reachableStrings } from '../../helpers/reachableStrings';
 
 const KEY = 'sk_live_51SecretKeyThatMustNotLeak0000';
 const NODE: INode = { id: '1', name: 'Stripe', type: 'x.stripe', typeVersion: 1, position: [0, 0], parameters: {} };
@@ -37,18 +38,6 @@ function clientWith(request: RequestFn, extra: Partial<ConstructorParameters<typ
 	return { client, sleeps };
 }
 
-/** Every string reachable from a value: own properties (enumerable or not), causes, arrays. */
-function reachableStrings(value: unknown, seen = new Set<unknown>()): string[] {
-	if (typeof value === 'string') return [value];
-	if (value === null || typeof value !== 'object' || seen.has(value)) return [];
-	seen.add(value);
-	const out: string[] = [];
-	for (const key of Reflect.ownKeys(value)) {
-		const descriptor = Object.getOwnPropertyDescriptor(value, key);
-		if (descriptor && 'value' in descriptor) out.push(...reachableStrings(descriptor.value, seen));
-	}
-	return out;
-}
 
 function causeChain(error: unknown): unknown[] {
 	const chain: unknown[] = [];

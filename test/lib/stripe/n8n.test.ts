@@ -6,6 +6,7 @@ import { KEY_ERRORS, StripeConnectionError } from '../../../lib/stripe';
 import { stripeClient, toNodeError } from '../../../nodes/shared/stripeApi';
 import { startRecordingServer, type RecordingServer } from '../../helpers/recordingServer';
 import { authenticated, n8nContext } from './n8nContext';
+import { reachableStrings } from '../../helpers/reachableStrings';
 
 const KEY = 'sk_test_n8nPathSecret000000000000';
 
@@ -16,17 +17,6 @@ afterEach(async () => {
 	authenticated.length = 0;
 });
 
-function reachableStrings(value: unknown, seen = new Set<unknown>()): string[] {
-	if (typeof value === 'string') return [value];
-	if (value === null || typeof value !== 'object' || seen.has(value)) return [];
-	seen.add(value);
-	const out: string[] = [];
-	for (const key of Reflect.ownKeys(value)) {
-		const descriptor = Object.getOwnPropertyDescriptor(value, key);
-		if (descriptor && 'value' in descriptor) out.push(...reachableStrings(descriptor.value, seen));
-	}
-	return out;
-}
 
 test('item 14: a key of the wrong shape fails at once inside n8n, with the credential message', async () => {
 	server = await startRecordingServer(() => ({ status: 200, body: {} }));
