@@ -61,6 +61,8 @@ const CONCURRENCY = positiveInt(flags, 'concurrency', 20);
  * 10000 (the node's default "Deduplication Memory Across Restarts") measures the steady state. Default 0.
  */
 const PREFILL = flags.prefill === undefined ? 0 : positiveInt(flags, 'prefill', 0);
+/** --durable-size=N: the trigger's "Deduplication Memory Across Restarts (Events)" option (default: the node's default). */
+const DURABLE_SIZE = flags['durable-size'] === undefined ? undefined : positiveInt(flags, 'durable-size', 0);
 /** typeVersion of the trigger in the workflow (default 2, the node's default version). */
 const TRIGGER_VERSION = flags['trigger-version'] === undefined ? 2 : Number(flags['trigger-version']);
 if (EVENTS % ROUNDS !== 0) throw new Error(`--events (${EVENTS}) must be a multiple of --rounds (${ROUNDS}).`);
@@ -143,7 +145,7 @@ const oursWorkflow = {
 			typeVersion: TRIGGER_VERSION,
 			position: [0, 0],
 			webhookId: OURS.webhookId,
-			parameters: { registration: 'manual', signingSecret: SIGNING_SECRET, events: EVENT_TYPES, options: {} },
+			parameters: { registration: 'manual', signingSecret: SIGNING_SECRET, events: EVENT_TYPES, options: DURABLE_SIZE === undefined ? {} : { durableDedupeSize: DURABLE_SIZE } },
 			credentials: { stripeRevOpsApi: { id: CREDENTIAL.id, name: CREDENTIAL.name } },
 		},
 		noOp(randomUUID()),
@@ -402,6 +404,7 @@ async function main() {
 			trigger_type_version: TRIGGER_VERSION,
 			trigger_durable_memory_prefill: PREFILL,
 			trigger_durable_memory_size: storedHashes.size,
+			...(DURABLE_SIZE === undefined ? {} : { trigger_durable_memory_option: DURABLE_SIZE }),
 			registration: 'manual (known signing secret)',
 			...(Object.keys(N8N_ENV).length > 0 ? { n8n_env: N8N_ENV } : {}),
 			n8n: N8N_VERSION,

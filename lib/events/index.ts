@@ -5,3 +5,4 @@ export * from './filter';
 export * from './flatten';
 export * from './poll';
 export * from './pollGuard';
+export * from './groupCommit';

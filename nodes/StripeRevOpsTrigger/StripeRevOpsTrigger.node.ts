@@ -21,7 +21,7 @@ import { receiveDelivery } from '../../lib/triggers/receive';
 import { DEFAULT_TOLERANCE_SECONDS } from '../../lib/webhooks/signature';
 import { eventsParameter, fetchCurrentObjectOption, modeParameter } from '../shared/eventParameters';
 import { CREDENTIAL_NAME, stripeClient, toNodeError } from '../shared/stripeApi';
-import { dropTriggerMemory, existingTriggerMemory, memoryKey, serialized, triggerMemory, type WebhookKind } from '../shared/triggerState';
+import { dropTriggerMemory, durableCommitter, existingTriggerMemory, memoryKey, triggerMemory, type WebhookKind } from '../shared/triggerState';
 
 interface TriggerOptions {
 	toleranceSeconds?: number;
@@ -280,16 +280,12 @@ export class StripeRevOpsTrigger implements INodeType {
 		const ids = items.map((item) => item.json.eventId).filter((id): id is string => typeof id === 'string');
 		let processed = new Set<string>();
 		if (kind === 'production' && ids.length > 0) {
-			const recorded = await settle(
-				serialized(`${workflowId}:${nodeId}`, async () =>
-					await this.helpers.checkProcessedAndRecord(ids, 'node', {
-						mode: 'entries',
-						maxEntries: options.durableDedupeSize ?? DEFAULT_DURABLE_MAX_ENTRIES,
-					}),
-				),
-			);
+			const maxEntries = options.durableDedupeSize ?? DEFAULT_DURABLE_MAX_ENTRIES;
+			const committer = durableCommitter(`${workflowId}:${nodeId}`);
+			const write = async (batch: string[]) => await this.helpers.checkProcessedAndRecord(batch, 'node', { mode: 'entries', maxEntries });
+			const recorded = await settle(Promise.all(ids.map(async (id) => ((await committer.record(id, write)) ? id : undefined))));
 			if (recorded.ok) {
-				processed = new Set(recorded.value.processed.map(String));
+				processed = new Set(recorded.value.filter((id): id is string => id !== undefined));
 			} else {
 				// Without n8n's store the in-process memory still holds; a redelivery across a restart may then pass.
 				this.logger.warn(`Stripe RevOps Trigger: could not record event ids in n8n's deduplication store: ${(recorded.error as Error).message}`);

@@ -6,6 +6,7 @@ import {
 	SeenEventWindow,
 	type WindowOptions,
 } from '../../lib/events/dedupe';
+import { GroupCommit } from '../../lib/events/groupCommit';
 
 /**
  * The in-process memory of one trigger node in one mode: event ids already emitted, deliveries in
@@ -63,23 +64,18 @@ export function dropTriggerMemory(key: string): void {
 	registry.delete(key);
 }
 
-const durableQueues = new Map<string, Promise<unknown>>();
+const committers = new Map<string, GroupCommit>();
 
 /**
- * Runs `task` after every earlier task with the same key has settled. n8n's deduplication store
- * reads and rewrites one row per node without a lock, so two executions recording at once would
- * lose one of the ids (or fail inserting the first row twice); in one n8n process this queue makes
- * the read-modify-write sequential. Promise chaining only: no timers.
+ * The group commit of one node's n8n deduplication store (see lib/events/groupCommit.ts): n8n's
+ * store reads and rewrites one row per node without a lock, so in one n8n process its calls are
+ * made one at a time, and the ids of executions that arrive meanwhile go in one call together.
  */
-export async function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
-	const previous = durableQueues.get(key) ?? Promise.resolve();
-	const run = previous.then(task, task);
-	const tail = run.then(
-		() => undefined,
-		() => undefined,
-	);
-	durableQueues.set(key, tail);
-	const result = await run;
-	if (durableQueues.get(key) === tail) durableQueues.delete(key);
-	return result;
+export function durableCommitter(key: string): GroupCommit {
+	let committer = committers.get(key);
+	if (!committer) {
+		committer = new GroupCommit();
+		committers.set(key, committer);
+	}
+	return committer;
 }
