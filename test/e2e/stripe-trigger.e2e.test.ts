@@ -342,11 +342,17 @@ describe('Stripe RevOps Trigger in a real n8n', () => {
 
 		const customers: string[] = [];
 		for (let i = 0; i < 20; i++) customers.push((await stripe.customers.create({ email: `listen-${i}@example.com` })).id);
-		// Stripe sends each event to both endpoints; here the test endpoint gets the first event before production does.
+		// Stripe sends each event to both endpoints: here the first one reaches both at the same moment. A memory shared
+		// by test and production would answer one of them "duplicate", whichever came second.
 		const [contested] = (await stripe.events.list({ type: 'customer.created', limit: 20 })).data.filter((e) => (e.data.object as Stripe.Customer).id === customers[0]);
 		const contestedBody = JSON.stringify(contested, null, 2);
-		const toTest = await postRaw(testUrl, contestedBody, { 'stripe-signature': signedWith(sandbox.webhookSecrets(testEndpoint.id)[0], contestedBody) });
-		expect(toTest.status).toBe(200);
+		const productionSecret = (await triggerStaticData()).endpoint!.secret!;
+		const [toTest, toProduction] = await Promise.all([
+			postRaw(testUrl, contestedBody, { 'stripe-signature': signedWith(sandbox.webhookSecrets(testEndpoint.id)[0], contestedBody) }),
+			postRaw(webhookUrl(), contestedBody, { 'stripe-signature': signedWith(productionSecret, contestedBody) }),
+		]);
+		expect([toTest.status, toProduction.status]).toEqual([200, 200]);
+		expect(JSON.parse(toProduction.body)).toMatchObject({ emitted: true });
 		await deliverAndWaitForExecutions(before + 20);
 		// The test session received the first event it was sent, then n8n ended it: its endpoint is deleted.
 		await waitFor('the test endpoint to be deleted when the test session ended', async () => !(await allEndpoints()).some((e) => e.url === testUrl));
