@@ -142,8 +142,13 @@ function isoDate(d: LocalDate): string {
 	return `${String(d.year).padStart(4, '0')}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}`;
 }
 
+/** A luxon date at UTC midnight of a calendar date (only year, month and day are read). */
+function utcDay(d: LocalDate): DateTime {
+	return DateTime.fromObject({ year: d.year, month: d.month, day: d.day }, { zone: 'utc' });
+}
+
 function addDays(d: LocalDate, days: number): LocalDate {
-	const t = DateTime.fromObject(d, { zone: 'utc' }).plus({ days });
+	const t = utcDay(d).plus({ days });
 	return { year: t.year, month: t.month, day: t.day };
 }
 
@@ -272,7 +277,7 @@ function daysInMonth(year: number, month: number): number {
 }
 
 function weekdayOf(d: LocalDate): Weekday {
-	return DateTime.fromObject(d, { zone: 'utc' }).weekday as Weekday;
+	return utcDay(d).weekday as Weekday;
 }
 
 /** True when `date` is a business day of the policy and not a holiday. */
