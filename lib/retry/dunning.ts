@@ -151,10 +151,13 @@ function oneOf<T extends string>(values: readonly T[], value: unknown, code: key
 
 /** The full policy: {@link DEFAULT_DUNNING_POLICY} with `policy` laid over it, checked. */
 export function resolveDunningPolicy(policy: DunningStageInput['policy'] = {}): DunningPolicy {
+	// An undefined field (an empty node parameter) keeps the default rather than erasing it.
+	const defined = <T extends object>(value: T): Partial<T> =>
+		Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 	const merged: DunningPolicy = {
 		...DEFAULT_DUNNING_POLICY,
-		...policy,
-		access: { ...DEFAULT_DUNNING_POLICY.access, ...(policy.access ?? {}) },
+		...defined(policy),
+		access: { ...DEFAULT_DUNNING_POLICY.access, ...defined(policy.access ?? {}) },
 	};
 	for (const key of ['firstNoticeDays', 'reminderDays', 'finalNoticeDays'] as const) days(merged[key], `policy.${key}`);
 	if (!Number.isInteger(merged.maxAttempts) || merged.maxAttempts < 0) {

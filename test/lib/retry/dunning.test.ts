@@ -394,6 +394,12 @@ describe('dunningStage', () => {
 		expect(dunningStage({ firstFailureAt: T0, now: T0, attempts: 1, policy: { firstNoticeDays: 0, reminderDays: 0, finalNoticeDays: 0 } })).toMatchObject({ stage: 'suspended', enteredAt: T0 });
 	});
 
+	it('an undefined policy field (an empty node parameter) keeps the default', () => {
+		expect(dunningStage({ firstFailureAt: T0, now: T0 + 3 * DAY, attempts: 1, policy: { firstNoticeDays: undefined, access: { reminder: undefined } } })).toMatchObject({
+			stage: 'reminder', accessLevel: 'limited', suspendAt: T0 + 14 * DAY,
+		});
+	});
+
 	it('a spent attempt budget moves to finalNotice early; access and suspension still follow time', () => {
 		const early = dunningStage({ firstFailureAt: T0, now: T0 + DAY, attempts: 8, lastAttemptAt: T0 + DAY - 600 });
 		expect(early).toMatchObject({ stage: 'finalNotice', accessLevel: 'grace', enteredAt: T0 + DAY - 600, nextStageAt: T0 + 14 * DAY, nextStage: 'suspended', suspendAt: T0 + 14 * DAY });
