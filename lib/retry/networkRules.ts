@@ -190,10 +190,12 @@ function brandOf(a: CardRef): string | undefined {
 	return a.brand ? a.brand.trim().toLowerCase() : undefined;
 }
 
+/** A decline's Visa category; when the given category and the response code disagree, the stricter (1) wins. */
 function visaCategoryOfAttempt(a: Attempt): VisaCategory | undefined {
 	if (!isDecline(a)) return undefined;
-	if (a.visaCategory) return a.visaCategory;
-	return brandOf(a) === 'visa' ? visaCategoryOf(a.networkDeclineCode) : undefined;
+	const fromCode = brandOf(a) === 'visa' ? visaCategoryOf(a.networkDeclineCode) : undefined;
+	if (a.visaCategory === 1 || fromCode === 1) return 1;
+	return a.visaCategory ?? fromCode;
 }
 
 interface WindowRule {
