@@ -133,7 +133,7 @@ export function classifyDecline(input: DeclineInput): DeclineClassification {
 			signals.push({ from: 'network_advice_code', class: 'temporary', rationale: `network_advice_code 02: Mastercard's "cannot approve at this time, try again later"${who}.`, source: NETWORK_SOURCES.mastercardAdviceCodes });
 		else if (MASTERCARD_RETRY_AFTER[mac] !== undefined) {
 			minWaitSeconds = MASTERCARD_RETRY_AFTER[mac];
-			signals.push({ from: 'network_advice_code', class: 'temporary', rationale: `network_advice_code ${mac}: Mastercard's "retry after" ${minWaitSeconds / 3600} hours${who}.`, source: NETWORK_SOURCES.mastercardAdviceCodes });
+			signals.push({ from: 'network_advice_code', class: 'temporary', rationale: `network_advice_code ${mac}: Mastercard's "retry after ${minWaitSeconds < 86400 ? '1 hour' : minWaitSeconds === 86400 ? '24 hours' : `${minWaitSeconds / 86400} days`}"${who}: not before then.`, source: NETWORK_SOURCES.mastercardAdviceCodes });
 		}
 	}
 

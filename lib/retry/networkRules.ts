@@ -63,10 +63,10 @@ export const NETWORK_SOURCES = {
 		note: "Braintree's (and Antom's, https://docs.antom.com/ac/ams/mac) table of Mastercard's Merchant Advice Codes: 01, 02, 03, 04, 21, 24–30, 40, 41, 43. Mastercard's own document not read.",
 	},
 	perHourCap: {
-		url: 'https://github.com/n8n-nodes-stripe-revops/n8n-nodes-stripe-revops/issues/8',
+		url: 'https://github.com/n8n-nodes-stripe-revops/n8n-nodes-stripe-revops',
 		read: READ,
-		fetched: true,
-		note: 'Our own cap (issue 8), not a network rule: keeps bursts of retries apart.',
+		fetched: false,
+		note: "This package's own cap, asked for by its issue 8; not a card-network rule. It keeps retries on a card apart.",
 	},
 } as const satisfies Record<string, RuleSource>;
 

@@ -219,3 +219,9 @@ describe('extractors', () => {
 		expect(toAttempt({ status: 'succeeded' }, 5)).toEqual({ at: 5, outcome: 'succeeded' });
 	});
 });
+
+test.each([
+	['24', 'retry after 1 hour'], ['25', 'retry after 24 hours'], ['26', 'retry after 2 days'], ['30', 'retry after 10 days'],
+])('MAC %s explains itself as "%s"', (mac, text) => {
+	expect(classifyDecline({ network_advice_code: mac, brand: 'mastercard' }).rationale).toContain(text);
+});
