@@ -1,4 +1,7 @@
-/** The retry engine's pure core: decline taxonomy and card-network rules (issue 8). */
+/** The retry engine's pure core (issue 8): decline taxonomy, card-network rules, timing and time zones, dunning stages and messages. */
 export * from './declineCodes';
 export * from './declines';
 export * from './networkRules';
+export * from './timing';
+export * from './zones';
+export * from './dunning';
