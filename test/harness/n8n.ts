@@ -66,10 +66,20 @@ export function loadPackages(): Promise<Record<string, Loader>> {
 	return loadersPromise;
 }
 
+/** Node types defined by tests themselves (e.g. a probe for the shared action router), by full type name. */
+const testNodeTypes = new Map<string, INodeType | IVersionedNodeType>();
+
+/** Makes a test-defined node type available to workflows run by this harness as `typeName` (e.g. `test.routerProbe`). */
+export function registerTestNodeType(typeName: string, type: INodeType | IVersionedNodeType): void {
+	testNodeTypes.set(typeName, type);
+}
+
 class HarnessNodeTypes implements INodeTypes {
 	constructor(private readonly loaders: Record<string, Loader>) {}
 
 	getByName(nodeType: string): INodeType | IVersionedNodeType {
+		const own = testNodeTypes.get(nodeType);
+		if (own) return own;
 		const [packageName, name] = splitType(nodeType);
 		const loader = this.loaders[packageName];
 		if (!loader) throw new Error(`Unknown node package "${packageName}" for ${nodeType}`);
