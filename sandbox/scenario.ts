@@ -11,8 +11,9 @@
  *      the largest share, then generic/do-not-honor, expired cards, issuer outages, lost/stolen);
  *    - once declined, the card carries a condition until it clears:
  *      - `insufficient_funds` clears on a retry with `insufficientFunds.baseRecovery`, raised to
- *        `insufficientFunds.paydayRecovery` within `insufficientFunds.paydayWindowDays` after a payday in the
- *        customer's own time zone (paydays: the 1st and 15th, every other Friday, or the last weekday of the month);
+ *        `insufficientFunds.paydayRecovery` within `insufficientFunds.paydayWindowDays` after the customer's
+ *        funds arrive: at `fundsHour` local time on a payday, in the customer's true IANA zone (DST included);
+ *        see "Where customers live and when they are paid" below;
  *      - `expired_card`, `lost_card`, `stolen_card` never clear: only a new payment method (customer or invoice
  *        default changes) gets paid;
  *      - issuer outages (`processing_error`, `issuer_not_available`, `try_again_later`) last an exponentially
@@ -20,7 +21,28 @@
  *      - soft declines (`generic_decline`, `do_not_honor`, `card_velocity_exceeded`) clear per retry with
  *        `softRecovery`.
  * Draws come from a seeded stream, so a seed and the same sequence of calls give the same outcomes.
+ *
+ * Where customers live and when they are paid (the scenario's assumptions; all in `ScenarioParams`, none of it
+ * exposed through the API: an engine has to learn it from the history of attempts, as on a real account):
+ * - A customer's true zone follows their address: `zones[country]` gives the country's main zone and, per
+ *   `address.state`, the state's zone. `splitRegions` makes some customers' true zone differ from their state's
+ *   (or country's) main zone, as zone lines cut through regions: El Paso in Texas keeps Mountain time, Florida's
+ *   panhandle Central time, Broken Hill (NSW) South Australian time, north-west Ontario Central time, east British
+ *   Columbia Mountain time, western Brazil Amazon time. This table is the sandbox's own, on purpose not the engine's
+ *   (`lib/retry/zones.ts`), so the engine is judged against a world it does not define. A customer with no address
+ *   (or a country not in `zones`) lives in a zone drawn from `timeZones`.
+ * - Paydays follow the country's payroll habits (`paydays[country]`, a weighted mix of patterns defined in
+ *   `paydayPatterns`; `paydays['*']` for other countries). Defaults, from how payroll is commonly run
+ *   (general knowledge, 2026; not a survey): US biweekly Fridays (the most common US pay frequency), 1st and
+ *   15th, or weekly Fridays; CA biweekly Fridays or 15th/last; UK and DE the last working day of the month (some
+ *   UK employers the 25th or weekly Fridays); FR the last working day; AU fortnightly Thursdays or monthly;
+ *   JP the 25th (earlier business day if it falls on a weekend); BR the 5th business day (plus a mid-month
+ *   advance, the "vale", on the 20th). Monthly days on a weekend move to the previous business day. Public
+ *   holidays are not modelled.
+ * - Funds arrive at `fundsHour` local time on a payday (06:00 by default: overnight batch settlement), not at
+ *   midnight UTC, so an insufficient-funds retry at 03:00 local on payday still fails at the base rate.
  */
+import { DateTime, IANAZone } from 'luxon';
 import { Rng } from './core/rng';
 
 export type DeclineCode =
@@ -46,9 +68,17 @@ export interface ScenarioParams {
 	insufficientFunds: { baseRecovery: number; paydayRecovery: number; paydayWindowDays: number };
 	softRecovery: number;
 	outage: { meanHours: number; maxHours: number };
-	/** Share of customers by payday pattern. */
-	paydays: { semimonthly: number; biweeklyFriday: number; lastWeekday: number };
-	/** UTC offsets (hours) customers live in, with weights. */
+	/** Payday patterns by name (referenced by `paydays`). */
+	paydayPatterns: Record<string, PaydayRule>;
+	/** Per country (ISO 3166-1 alpha-2, `'*'` for any other): weights of payday pattern names. */
+	paydays: Record<string, Record<string, number>>;
+	/** Local hour (0-23) at which a payday's funds are available. */
+	fundsHour: number;
+	/** Per country: the main IANA zone, and the zones of states (`address.state`, ISO 3166-2 suffix) that differ. */
+	zones: Record<string, { main: string; states?: Record<string, string> }>;
+	/** `COUNTRY-STATE` (or `COUNTRY` alone) -> a zone a share of that region's customers truly live in. */
+	splitRegions: Record<string, { zone: string; share: number }>;
+	/** IANA zones (with weights) for customers without a usable address. */
 	timeZones: Record<string, number>;
 	/** Automatic retry schedule for invoices: days after the first failure (Stripe's custom schedule style). */
 	retryDays: number[];
@@ -75,8 +105,48 @@ export const DEFAULT_SCENARIO: ScenarioParams = {
 	insufficientFunds: { baseRecovery: 0.18, paydayRecovery: 0.62, paydayWindowDays: 3 },
 	softRecovery: 0.45,
 	outage: { meanHours: 3, maxHours: 12 },
-	paydays: { semimonthly: 0.45, biweeklyFriday: 0.4, lastWeekday: 0.15 },
-	timeZones: { '-8': 20, '-7': 6, '-6': 12, '-5': 25, '0': 10, '1': 15, '2': 4, '5.5': 3, '10': 5 },
+	paydayPatterns: {
+		biweeklyFriday: { kind: 'biweekly', weekday: 5 },
+		biweeklyThursday: { kind: 'biweekly', weekday: 4 },
+		weeklyFriday: { kind: 'weekly', weekday: 5 },
+		semimonthly: { kind: 'monthDays', days: [1, 15] },
+		midAndLast: { kind: 'monthDays', days: [15, 31] },
+		lastWorkingDay: { kind: 'lastWorkingDay' },
+		day25: { kind: 'monthDays', days: [25] },
+		fifthBusinessDay: { kind: 'nthBusinessDay', n: 5 },
+		brazilSplit: { kind: 'nthBusinessDay', n: 5, alsoDays: [20] },
+	},
+	paydays: {
+		US: { biweeklyFriday: 45, semimonthly: 30, weeklyFriday: 25 },
+		CA: { biweeklyFriday: 60, midAndLast: 40 },
+		GB: { lastWorkingDay: 75, day25: 15, weeklyFriday: 10 },
+		DE: { lastWorkingDay: 90, day25: 10 },
+		FR: { lastWorkingDay: 90, day25: 10 },
+		AU: { biweeklyThursday: 60, lastWorkingDay: 25, weeklyFriday: 15 },
+		JP: { day25: 100 },
+		BR: { fifthBusinessDay: 50, brazilSplit: 50 },
+		'*': { lastWorkingDay: 60, semimonthly: 40 },
+	},
+	fundsHour: 6,
+	zones: {
+		US: { main: 'America/New_York', states: { CA: 'America/Los_Angeles', WA: 'America/Los_Angeles', OR: 'America/Los_Angeles', TX: 'America/Chicago', IL: 'America/Chicago', MN: 'America/Chicago', CO: 'America/Denver', UT: 'America/Denver', AZ: 'America/Phoenix', HI: 'Pacific/Honolulu', AK: 'America/Anchorage' } },
+		CA: { main: 'America/Toronto', states: { BC: 'America/Vancouver', AB: 'America/Edmonton', MB: 'America/Winnipeg', SK: 'America/Regina', NS: 'America/Halifax', NL: 'America/St_Johns' } },
+		AU: { main: 'Australia/Sydney', states: { VIC: 'Australia/Melbourne', QLD: 'Australia/Brisbane', SA: 'Australia/Adelaide', WA: 'Australia/Perth', TAS: 'Australia/Hobart', NT: 'Australia/Darwin' } },
+		BR: { main: 'America/Sao_Paulo', states: { AM: 'America/Manaus', PE: 'America/Recife', BA: 'America/Bahia' } },
+		GB: { main: 'Europe/London' },
+		DE: { main: 'Europe/Berlin' },
+		FR: { main: 'Europe/Paris' },
+		JP: { main: 'Asia/Tokyo' },
+	},
+	splitRegions: {
+		'US-TX': { zone: 'America/Denver', share: 0.1 },
+		'US-FL': { zone: 'America/Chicago', share: 0.1 },
+		'CA-ON': { zone: 'America/Winnipeg', share: 0.05 },
+		'CA-BC': { zone: 'America/Edmonton', share: 0.1 },
+		'AU-NSW': { zone: 'Australia/Broken_Hill', share: 0.05 },
+		'BR-AM': { zone: 'America/Rio_Branco', share: 0.1 },
+	},
+	timeZones: { 'America/Los_Angeles': 20, 'America/Denver': 6, 'America/Chicago': 12, 'America/New_York': 25, 'Europe/London': 10, 'Europe/Berlin': 15, 'Europe/Helsinki': 4, 'Asia/Kolkata': 3, 'Australia/Sydney': 5 },
 	retryDays: [1, 3, 5, 7],
 	afterRetries: 'cancel',
 };
@@ -179,18 +249,37 @@ type Condition =
 	| { kind: 'outage'; code: DeclineCode; until: number }
 	| { kind: 'soft'; code: DeclineCode };
 
+/** A payroll pattern. Monthly days past the month's end mean its last day; weekend days move to the previous business day. */
+export type PaydayRule =
+	| { kind: 'weekly'; weekday: number }
+	| { kind: 'biweekly'; weekday: number }
+	| { kind: 'monthDays'; days: number[] }
+	| { kind: 'lastWorkingDay' }
+	| { kind: 'nthBusinessDay'; n: number; alsoDays?: number[] };
+
+/** What the sandbox knows about a customer and the API never shows. */
 export interface CustomerProfile {
-	utcOffsetHours: number;
-	payday: 'semimonthly' | 'biweeklyFriday' | 'lastWeekday';
-	/** Parity of the biweekly Friday. */
+	/** The customer's true IANA zone. */
+	zone: string;
+	/** Name of the payday pattern (a key of `paydayPatterns`). */
+	payday: string;
+	/** Parity of the biweekly week. */
 	biweeklyPhase: number;
+}
+
+/** Where a customer lives, as the scenario reads it (a Stripe address). */
+export interface ProfileAddress {
+	country?: string | null;
+	state?: string | null;
 }
 
 export type Outcome = { ok: true } | { ok: false; decline: Decline };
 
 export class Scenario {
 	private conditions = new Map<string, Condition>();
-	private profiles = new Map<string, CustomerProfile>();
+	private profiles = new Map<string, { key: string; profile: CustomerProfile }>();
+	/** The address of a customer (set by the world); the true zone and paydays follow it. */
+	addressOf: (customerId: string) => ProfileAddress | null = () => null;
 	/** Payment methods whose test behaviour is fixed (materialised from `pm_card_*`). */
 	readonly testCards = new Map<string, TestCard>();
 
@@ -199,18 +288,48 @@ export class Scenario {
 		private readonly seed: number,
 	) {}
 
+	/** The customer's hidden profile; drawn once per customer and address (a move redraws it). */
 	profile(customerId: string): CustomerProfile {
-		let p = this.profiles.get(customerId);
-		if (!p) {
-			const r = Rng.fork(this.seed, `profile:${customerId}`);
-			p = {
-				utcOffsetHours: Number(r.weighted(this.params.timeZones)),
-				payday: r.weighted(this.params.paydays),
-				biweeklyPhase: r.int(2),
-			};
-			this.profiles.set(customerId, p);
+		const a = this.addressOf(customerId);
+		const country = (a?.country ?? '').toUpperCase();
+		const state = (a?.state ?? '').toUpperCase();
+		const key = `${country}|${state}`;
+		const cached = this.profiles.get(customerId);
+		if (cached && cached.key === key) return cached.profile;
+		const r = Rng.fork(this.seed, `profile:${customerId}:${key}`);
+		const z = this.params.zones[country];
+		let zone: string;
+		if (z) {
+			zone = (state && z.states?.[state]) || z.main;
+			const split = (state ? this.params.splitRegions[`${country}-${state}`] : undefined) ?? this.params.splitRegions[country];
+			if (split && r.chance(split.share)) zone = split.zone;
+		} else {
+			zone = r.weighted(this.params.timeZones);
 		}
-		return p;
+		if (!IANAZone.isValidZone(zone)) throw new Error(`scenario: '${zone}' is not an IANA time zone`);
+		const mix = this.params.paydays[country] ?? this.params.paydays['*'] ?? { lastWorkingDay: 1 };
+		const payday = r.weighted(mix);
+		if (!this.params.paydayPatterns[payday]) throw new Error(`scenario: payday pattern '${payday}' is not in paydayPatterns`);
+		const profile = { zone, payday, biweeklyPhase: r.int(2) };
+		this.profiles.set(customerId, { key, profile });
+		return profile;
+	}
+
+	/**
+	 * When the customer's latest funds arrived at or before `at` (unix seconds): `fundsHour` local time on the
+	 * latest payday, looking back at most `lookbackDays`; null if none.
+	 */
+	lastFundsArrival(customerId: string, at: number, lookbackDays = 40): number | null {
+		const p = this.profile(customerId);
+		const rule = this.params.paydayPatterns[p.payday];
+		const local = DateTime.fromSeconds(at, { zone: p.zone });
+		for (let back = 0; back <= lookbackDays; back++) {
+			const d = local.minus({ days: back });
+			if (!isPayday(rule, p.biweeklyPhase, d.year, d.month, d.day)) continue;
+			const arrival = DateTime.fromObject({ year: d.year, month: d.month, day: d.day, hour: this.params.fundsHour }, { zone: p.zone }).toSeconds();
+			if (arrival <= at) return arrival;
+		}
+		return null;
 	}
 
 	/** Forces a card into a condition (seeding, tests). */
@@ -245,14 +364,11 @@ export class Scenario {
 		}
 	}
 
-	/** True when `at` falls within the payday window after one of this customer's paydays (local time). */
+	/** True when `at` falls within `paydayWindowDays` after this customer's funds arrived on a payday. */
 	afterPayday(customerId: string, at: number): boolean {
-		const p = this.profile(customerId);
-		const local = at + p.utcOffsetHours * 3600;
-		for (let back = 0; back <= this.params.insufficientFunds.paydayWindowDays; back++) {
-			if (isPayday(p, local - back * 86400)) return true;
-		}
-		return false;
+		const windowDays = this.params.insufficientFunds.paydayWindowDays;
+		const arrival = this.lastFundsArrival(customerId, at, windowDays + 1);
+		return arrival !== null && at < arrival + windowDays * 86400;
 	}
 
 	decide(paymentMethodId: string, customerId: string | null, at: number, rng: Rng): Outcome {
@@ -295,27 +411,48 @@ export class Scenario {
 	}
 }
 
-function isPayday(p: CustomerProfile, localSeconds: number): boolean {
-	const d = new Date(localSeconds * 1000);
-	const day = d.getUTCDate();
-	const weekday = d.getUTCDay();
-	switch (p.payday) {
-		case 'semimonthly':
-			return day === 1 || day === 15;
-		case 'biweeklyFriday': {
-			if (weekday !== 5) return false;
-			const week = Math.floor(localSeconds / (7 * 86400));
-			return week % 2 === p.biweeklyPhase;
+const DAY_MS = 86400000;
+
+/** Weekday of a calendar date, 0 = Sunday. */
+function weekdayOf(y: number, m: number, d: number): number {
+	return new Date(Date.UTC(y, m - 1, d)).getUTCDay();
+}
+
+function daysInMonth(y: number, m: number): number {
+	return new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
+
+/** The business day on or before the given day of the month (days past the end mean the last day). */
+function onOrBeforeBusinessDay(y: number, m: number, day: number): number {
+	let d = Math.min(day, daysInMonth(y, m));
+	while (d > 1 && (weekdayOf(y, m, d) === 0 || weekdayOf(y, m, d) === 6)) d--;
+	return d;
+}
+
+function nthBusinessDay(y: number, m: number, n: number): number {
+	let count = 0;
+	for (let d = 1; d <= daysInMonth(y, m); d++) {
+		const w = weekdayOf(y, m, d);
+		if (w !== 0 && w !== 6 && ++count === n) return d;
+	}
+	return daysInMonth(y, m);
+}
+
+/** True when the local calendar date (year, month 1-12, day) is a payday under `rule`. */
+export function isPayday(rule: PaydayRule, biweeklyPhase: number, y: number, m: number, d: number): boolean {
+	switch (rule.kind) {
+		case 'weekly':
+			return weekdayOf(y, m, d) === rule.weekday;
+		case 'biweekly': {
+			if (weekdayOf(y, m, d) !== rule.weekday) return false;
+			const week = Math.floor(Date.UTC(y, m - 1, d) / DAY_MS / 7);
+			return week % 2 === biweeklyPhase;
 		}
-		case 'lastWeekday': {
-			if (weekday === 0 || weekday === 6) return false;
-			const next = new Date(d);
-			for (;;) {
-				next.setUTCDate(next.getUTCDate() + 1);
-				if (next.getUTCMonth() !== d.getUTCMonth()) return true;
-				const w = next.getUTCDay();
-				if (w !== 0 && w !== 6) return false;
-			}
-		}
+		case 'monthDays':
+			return rule.days.some((day) => onOrBeforeBusinessDay(y, m, day) === d);
+		case 'lastWorkingDay':
+			return onOrBeforeBusinessDay(y, m, 31) === d;
+		case 'nthBusinessDay':
+			return nthBusinessDay(y, m, rule.n) === d || (rule.alsoDays ?? []).some((day) => onOrBeforeBusinessDay(y, m, day) === d);
 	}
 }

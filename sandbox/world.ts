@@ -100,6 +100,7 @@ export class World {
 		this.outcomes = Rng.fork(seed, 'outcomes');
 		this.business = Rng.fork(seed, 'business');
 		this.scenario = new Scenario({ ...DEFAULT_SCENARIO, ...scenario }, seed);
+		this.scenario.addressOf = (id) => this.customers.get(id)?.address ?? null;
 		this.ledger = new Ledger(() => this.clock.now());
 	}
 

@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { Rng } from '../../sandbox/core/rng';
 import { DEFAULT_SCENARIO, Scenario, TEST_CARDS, decline, type DeclineCode } from '../../sandbox/scenario';
 
@@ -68,12 +69,12 @@ describe('payment outcome model', () => {
 	});
 
 	it('clears insufficient funds far more often just after a payday in the customer time zone', () => {
-		const s = new Scenario({ ...DEFAULT_SCENARIO, paydays: { semimonthly: 1, biweeklyFriday: 0, lastWeekday: 0 } }, 5);
+		const s = new Scenario({ ...DEFAULT_SCENARIO, paydays: { '*': { semimonthly: 1 } } }, 5);
 		const rng = new Rng(5);
 		const customer = 'cus_payday';
-		const offset = s.profile(customer).utcOffsetHours;
+		const zone = s.profile(customer).zone;
 		// Noon local time on the 16th (a day after the 15th payday) vs. the 10th (outside the 3-day window after the 1st).
-		const at = (day: number) => Date.UTC(2026, 2, day, 12) / 1000 - offset * HOUR;
+		const at = (day: number) => DateTime.fromObject({ year: 2026, month: 4, day, hour: 12 }, { zone }).toSeconds();
 		expect(s.afterPayday(customer, at(16))).toBe(true);
 		expect(s.afterPayday(customer, at(10))).toBe(false);
 		const rate = (day: number) => {
