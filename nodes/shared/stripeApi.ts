@@ -20,6 +20,7 @@ import {
 	StripeLocalError,
 	TransportFailure,
 	normalizeHeaders,
+	stripeRateLimiter,
 	type RequestFn,
 	type RequestLimiter,
 	type RetryPolicy,
@@ -90,6 +91,25 @@ export async function stripeClient(
 		limiter: extras.limiter,
 	});
 	return { client, credentials };
+}
+
+/** What every item of one action-node execution shares: one client and one rate limiter. */
+export interface ExecutionStripe {
+	client: StripeClient;
+	credentials: ICredentialDataDecryptedObject;
+	limiter: RequestLimiter;
+}
+
+/**
+ * The `shared` setup of an action node (see router.ts): one Stripe client whose calls all go
+ * through one rate limiter sized for the credential's mode (live or test), so an execution stays
+ * inside Stripe's limits instead of bouncing off 429s.
+ */
+export async function executionStripe(context: IExecuteFunctions, extras: Omit<StripeClientExtras, 'limiter'> = {}): Promise<ExecutionStripe> {
+	const credentials = await context.getCredentials(CREDENTIAL_NAME);
+	const limiter = stripeRateLimiter(String(credentials.secretKey ?? ''), { nowMs: () => Date.now(), sleep: async (ms) => await sleep(ms) });
+	const { client } = await stripeClient(context, undefined, { ...extras, limiter });
+	return { client, credentials, limiter };
 }
 
 /**

@@ -7,6 +7,8 @@
 import { NodeConnectionTypes, NodeOperationError, type IDataObject, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 
 import { StripeCardError } from '../../lib/stripe/errors';
+import { executionStripe, stripeClient } from '../../nodes/shared/stripeApi';
+import { startSandbox } from '../../sandbox';
 import { route, type ItemOutcome } from '../../nodes/shared/router';
 import { registerTestNodeType, runWorkflow, type WorkflowJson } from '../harness/n8n';
 
@@ -141,4 +143,66 @@ test('an unknown operation value says which ones exist', async () => {
 	const result = await run('triple', [{ n: 1 }]);
 	expect(result.status).toBe('error');
 	expect((result.errors.Probe as Error).message).toBe('The operation "triple" is not known. Pick one of: double, batchSum.');
+});
+
+describe('executionStripe: one client and one rate limiter for all items of an execution', () => {
+	class StripeProbe implements INodeType {
+		description: INodeTypeDescription = {
+			...new RouterProbe().description,
+			name: 'stripeProbe',
+			credentials: [{ name: 'stripeRevOpsApi', required: true }],
+			properties: [
+				{ displayName: 'Operation', name: 'operation', type: 'options', options: [{ name: 'Balance', value: 'balance' }], default: 'balance' },
+				{ displayName: 'Limited', name: 'limited', type: 'boolean', default: true },
+			],
+		};
+
+		execute = route({
+			// `limited: false` is the control: a client without the shared limiter and without retries.
+			shared: async (context) =>
+				context.getNodeParameter('limited', 0) ? (await executionStripe(context)).client : (await stripeClient(context, { maxRetries: 0 })).client,
+			operations: {
+				balance: {
+					item: async ({ shared }) => ({ object: (await shared.get<{ object: string }>('/v1/balance')).object }),
+				},
+			},
+		});
+	}
+	registerTestNodeType('test.stripeProbe', new StripeProbe());
+
+	test('40 items stay under a 30/s account limit with the shared limiter (25/s for a test key); without it Stripe answers 429', async () => {
+		const sandbox = await startSandbox({ seed: 5, rateLimits: { opsPerSecond: 30 } });
+		const run = async (limited: boolean) => {
+			const result = await runWorkflow(
+				{
+					nodes: [
+						{
+							id: 'sp',
+							name: 'Probe',
+							type: 'test.stripeProbe',
+							typeVersion: 1,
+							position: [0, 0],
+							parameters: { operation: 'balance', limited },
+							onError: 'continueRegularOutput',
+							credentials: { stripeRevOpsApi: { id: '1', name: 'sandbox' } },
+						},
+					],
+					connections: {},
+				},
+				{
+					startNode: 'Probe',
+					input: Array.from({ length: 40 }, (_, n) => ({ json: { n } })),
+					credentials: { stripeRevOpsApi: { secretKey: sandbox.secretKey, baseUrl: sandbox.url, apiVersion: '2026-10-28.endive', stripeAccount: '' } },
+				},
+			);
+			const out = result.outputs.Probe[0];
+			return { ok: out.filter((i) => i.json.object === 'balance').length, errors: out.filter((i) => i.json.error).length };
+		};
+		try {
+			expect(await run(true)).toEqual({ ok: 40, errors: 0 });
+			expect((await run(false)).errors).toBeGreaterThan(0);
+		} finally {
+			await sandbox.close();
+		}
+	});
 });
