@@ -54,16 +54,67 @@ interface Market {
 	country: string;
 	currency: string;
 	locale: string;
-	city: string;
+	/** Cities with their state (ISO 3166-2 suffix, for countries whose addresses carry one), weighted. */
+	places: { city: string; state?: string; weight: number }[];
 	weight: number;
 }
+/** Customers' countries and cities; the true zone and paydays follow the address (sandbox/scenario.ts). */
 const MARKETS: Market[] = [
-	{ country: 'US', currency: 'usd', locale: 'en-US', city: 'Austin', weight: 50 },
-	{ country: 'DE', currency: 'eur', locale: 'de-DE', city: 'Berlin', weight: 15 },
-	{ country: 'FR', currency: 'eur', locale: 'fr-FR', city: 'Lyon', weight: 8 },
-	{ country: 'GB', currency: 'gbp', locale: 'en-GB', city: 'Leeds', weight: 12 },
-	{ country: 'CA', currency: 'cad', locale: 'en-CA', city: 'Toronto', weight: 8 },
-	{ country: 'AU', currency: 'aud', locale: 'en-AU', city: 'Perth', weight: 7 },
+	{
+		country: 'US',
+		currency: 'usd',
+		locale: 'en-US',
+		places: [
+			{ city: 'New York', state: 'NY', weight: 20 },
+			{ city: 'Austin', state: 'TX', weight: 15 },
+			{ city: 'Chicago', state: 'IL', weight: 12 },
+			{ city: 'Los Angeles', state: 'CA', weight: 18 },
+			{ city: 'Seattle', state: 'WA', weight: 8 },
+			{ city: 'Denver', state: 'CO', weight: 7 },
+			{ city: 'Phoenix', state: 'AZ', weight: 6 },
+			{ city: 'Miami', state: 'FL', weight: 10 },
+			{ city: 'Honolulu', state: 'HI', weight: 2 },
+		],
+		weight: 48,
+	},
+	{ country: 'DE', currency: 'eur', locale: 'de-DE', places: [{ city: 'Berlin', weight: 1 }, { city: 'München', weight: 1 }], weight: 14 },
+	{ country: 'FR', currency: 'eur', locale: 'fr-FR', places: [{ city: 'Lyon', weight: 1 }, { city: 'Paris', weight: 2 }], weight: 7 },
+	{ country: 'GB', currency: 'gbp', locale: 'en-GB', places: [{ city: 'Leeds', weight: 1 }, { city: 'London', weight: 2 }], weight: 11 },
+	{
+		country: 'CA',
+		currency: 'cad',
+		locale: 'en-CA',
+		places: [
+			{ city: 'Toronto', state: 'ON', weight: 5 },
+			{ city: 'Vancouver', state: 'BC', weight: 3 },
+			{ city: 'Calgary', state: 'AB', weight: 2 },
+			{ city: 'Halifax', state: 'NS', weight: 1 },
+		],
+		weight: 7,
+	},
+	{
+		country: 'AU',
+		currency: 'aud',
+		locale: 'en-AU',
+		places: [
+			{ city: 'Sydney', state: 'NSW', weight: 4 },
+			{ city: 'Melbourne', state: 'VIC', weight: 3 },
+			{ city: 'Brisbane', state: 'QLD', weight: 2 },
+			{ city: 'Perth', state: 'WA', weight: 2 },
+		],
+		weight: 6,
+	},
+	{ country: 'JP', currency: 'usd', locale: 'ja-JP', places: [{ city: 'Tokyo', weight: 3 }, { city: 'Osaka', weight: 1 }], weight: 4 },
+	{
+		country: 'BR',
+		currency: 'usd',
+		locale: 'pt-BR',
+		places: [
+			{ city: 'São Paulo', state: 'SP', weight: 4 },
+			{ city: 'Manaus', state: 'AM', weight: 1 },
+		],
+		weight: 3,
+	},
 ];
 
 /** List prices per plan in minor units; yearly = 10 × monthly. */
@@ -140,6 +191,7 @@ export async function seedBusiness(w: World, o: SeedOptions): Promise<SeedReport
 		const at = r.chance(0.6) ? start + r.int(7 * DAY) : start + r.int(Math.max(1, span - DAY));
 		w.clock.schedule(at, () => {
 			const m = weightedMarket(r.next());
+			const place = m.places[Number(r.weighted(Object.fromEntries(m.places.map((p, k) => [String(k), p.weight]))))];
 			const first = r.pick(FIRST);
 			const last = r.pick(LAST);
 			const company = r.pick(COMPANY);
@@ -149,7 +201,7 @@ export async function seedBusiness(w: World, o: SeedOptions): Promise<SeedReport
 					name: `${first} ${last}`,
 					email: `${first}.${last}${i}@${company.toLowerCase()}.example`.toLowerCase(),
 					description: `${company} ${r.pick(['GmbH', 'Inc.', 'Ltd', 'SAS', 'Pty Ltd', 'LLC'])}`,
-					address: { line1: `${r.range(1, 240)} ${r.pick(['Market', 'High', 'Haupt', 'King', 'Harbour'])} Street`, city: m.city, country: m.country, postal_code: String(r.range(10000, 99999)) },
+					address: { line1: `${r.range(1, 240)} ${r.pick(['Market', 'High', 'Haupt', 'King', 'Harbour'])} Street`, city: place.city, country: m.country, ...(place.state ? { state: place.state } : {}), postal_code: String(r.range(10000, 99999)) },
 					preferred_locales: [m.locale],
 					metadata: { crm_id: `crm_${(100000 + i).toString(36)}`, segment: r.pick(['smb', 'mid_market', 'enterprise']) },
 				}),
