@@ -357,24 +357,14 @@ function afterFailure(w: World, inv: Stripe.Invoice, st: InvoiceState): void {
 	const subId = invoiceSubscription(inv);
 	const sub = subId ? w.subscriptions.get(subId) : undefined;
 	const isFirst = inv.billing_reason === 'subscription_create';
-	const retries = w.scenario.params.retryDays;
-	let next: number | null = null;
-	if (inv.auto_advance && inv.collection_method === 'charge_automatically' && !isFirst && st.retryIndex < retries.length) {
-		next = st.firstFailureAt + retries[st.retryIndex] * DAY;
-		if (next <= w.now()) next = w.now() + HOUR;
-		st.retryIndex++;
-		const gen = st.generation;
-		w.clock.schedule(next, () => {
-			if (st.generation !== gen || inv.status !== 'open') return;
-			attemptInvoice(w, inv, { automatic: true });
-		});
-	}
+	const next = isFirst ? null : scheduleRetry(w, inv, st);
 	w.update(null, inv, (o) => (o.next_payment_attempt = next));
 	w.emit('invoice.payment_failed', inv);
 	if (sub && sub.status !== 'canceled') {
 		if (isFirst) {
 			if (sub.status !== 'incomplete') w.update('customer.subscription.updated', sub, (o) => (o.status = 'incomplete'));
-		} else if (next !== null) {
+		} else if (next !== null || !inv.auto_advance) {
+			// Still retrying, or collection taken over by the caller (auto_advance=false): past due, not canceled.
 			if (sub.status !== 'past_due') w.update('customer.subscription.updated', sub, (o) => (o.status = 'past_due'));
 		} else if (inv.auto_advance) {
 			switch (w.scenario.params.afterRetries) {
@@ -389,6 +379,25 @@ function afterFailure(w: World, inv: Stripe.Invoice, st: InvoiceState): void {
 			}
 		}
 	}
+}
+
+/**
+ * Schedules the next automatic retry of a failed invoice (`retryDays` after the first failure), or none: Stripe
+ * collects automatically only while `auto_advance` is true (https://docs.stripe.com/invoicing/integration/automatic-advancement-collection,
+ * "Turning off automatic advancement ... stops automatic collection", 2026). Returns the time, or null.
+ */
+function scheduleRetry(w: World, inv: Stripe.Invoice, st: InvoiceState): number | null {
+	const retries = w.scenario.params.retryDays;
+	if (!inv.auto_advance || inv.collection_method !== 'charge_automatically' || st.firstFailureAt === null || st.retryIndex >= retries.length) return null;
+	let next = st.firstFailureAt + retries[st.retryIndex] * DAY;
+	if (next <= w.now()) next = w.now() + HOUR;
+	st.retryIndex++;
+	const gen = st.generation;
+	w.clock.schedule(next, () => {
+		if (st.generation !== gen || inv.status !== 'open' || !inv.auto_advance) return;
+		attemptInvoice(w, inv, { automatic: true });
+	});
+	return next;
 }
 
 export function cancelSubscription(w: World, sub: Stripe.Subscription, reason: Stripe.Subscription.CancellationDetails.Reason = 'cancellation_requested'): void {
@@ -890,12 +899,21 @@ export function registerBilling(r: Router, w: World): void {
 		return w.update('invoice.updated', inv, (o) => {
 			o.metadata = params.metadata(o.metadata ?? {});
 			const aa = params.bool('auto_advance');
-			if (aa !== undefined) {
+			if (aa !== undefined && aa !== o.auto_advance) {
 				o.auto_advance = aa;
 				const st = state(w, o);
 				if (!aa) {
+					// Automatic collection stops: no finalization on its own, no retries (Smart Retries off for it).
 					st.generation++;
 					o.next_payment_attempt = null;
+					if (o.status === 'draft') o.automatically_finalizes_at = null;
+				} else if (o.status === 'draft') {
+					o.automatically_finalizes_at = w.now() + FINALIZE_DELAY;
+					w.clock.schedule(w.now() + FINALIZE_DELAY, () => autoAdvance(w, o));
+				} else if (o.status === 'open' && o.attempt_count > 0) {
+					// Collection resumes where the schedule stood.
+					st.generation++;
+					o.next_payment_attempt = scheduleRetry(w, o, st);
 				}
 			}
 			const d = params.nullable('description');
