@@ -5,3 +5,7 @@ export * from './networkRules';
 export * from './timing';
 export * from './zones';
 export * from './dunning';
+export * from './prng';
+export * from './model';
+export * from './plan';
+export * from './evaluate';

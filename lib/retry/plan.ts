@@ -1,0 +1,248 @@
+/**
+ * Plan Retry's decision, the pure core: from a failed invoice payment, the card's attempt history,
+ * the customer's zone, the policy and (optionally) a learned model, what to do next and when.
+ * No clock (`now` is passed in), no I/O; randomness only from an injected `random()`.
+ *
+ * The decision, in order:
+ * 1. The decline class ({@link classifyDecline}).
+ *    - `neverRetry`: the card must not be retried. When a different card can succeed (the
+ *      classification's customer action is `newPaymentMethod` or `correctData`: lost, stolen,
+ *      picked-up, revoked, incorrect number, fraud) → `requestPaymentMethod`; `authenticate`
+ *      (`authentication_required`) → `requestAuthentication`; otherwise (`do_not_try_again`,
+ *      Radar block lists) → `stop`. Our choice: asking for a new card costs nothing and is the
+ *      only way such an invoice is ever paid; a block list or an explicit "do not try again"
+ *      leaves the decision to a person.
+ *    - `needsCustomer`: `authenticate` → `requestAuthentication`, every other action
+ *      (`newPaymentMethod`, `correctData`, `contactIssuer`) → `requestPaymentMethod` (the hosted
+ *      page lets the customer update the card, or retry once the bank is called).
+ * 2. The card-network rules ({@link earliestAllowed}): never allowed (Visa category 1, MAC 03/21)
+ *    → `requestPaymentMethod` (this card is blocked, another is not).
+ * 3. The timing candidates ({@link candidateSlots}: quiet hours, business days, spacing, window,
+ *    budget) from the earliest time the network allows, each checked again with
+ *    {@link checkNetworkRules}; none → `stop` with the reason.
+ * 4. Each candidate is scored with the model ({@link predict}, the mean, or with `random` given a
+ *    Thompson draw, {@link sample}); no model → the priors ({@link RETRY_PRIORS}). Optionally a
+ *    per-day discount prefers sooner times. The best score wins (ties: the earliest); the next
+ *    ones are the runner-ups. A returned `retryAt` has always passed {@link checkNetworkRules}.
+ */
+import { DateTime } from 'luxon';
+
+import type { DeclineClass } from './declineCodes';
+import { classifyDecline, toAttempt, type DeclineClassification, type DeclineInput } from './declines';
+import { dunningStage, type AccessLevel, type DunningStageInput, type DunningStageName } from './dunning';
+import { attemptFeatures, explainPrediction, predict, sample, type FeatureBuckets, type RetryModel } from './model';
+import { checkNetworkRules, earliestAllowed, sameCard, type Attempt, type CardRef, type NetworkRuleOptions } from './networkRules';
+import { candidateSlots, type CandidateSlot, type TimingPolicy } from './timing';
+import { resolveTimeZone, type ZoneInput } from './zones';
+
+/** Plan Retry's actions (stable values). */
+export type PlanAction = 'retry' | 'requestPaymentMethod' | 'requestAuthentication' | 'stop';
+
+/** What decided the action. */
+export type PlanDecidedBy = 'decline' | 'networkRules' | 'timing' | 'model' | 'priors';
+
+/** The invoice fields the planner reads (Stripe's names). */
+export interface PlanInvoice {
+	id: string;
+	amount_due?: number;
+	currency?: string;
+	/** Stripe's count of payment attempts on the invoice (the first charge included). */
+	attempt_count?: number;
+	/** Unix seconds. */
+	created?: number;
+	[key: string]: unknown;
+}
+
+/** The card the retry would charge, beyond what the failure says. */
+export interface PlanCard {
+	brand?: string;
+	funding?: string;
+	country?: string;
+	fingerprint?: string;
+	paymentMethodId?: string;
+}
+
+/** The input of {@link planRetry}. */
+export interface PlanRetryInput {
+	/** The reference time (unix seconds): the real clock or a Stripe test clock's `frozen_time`. */
+	now: number;
+	invoice: PlanInvoice;
+	/** The failure being answered (e.g. `fromInvoice(invoice)` or `fromCharge(charge)`). */
+	failure: DeclineInput;
+	/** Every attempt on the card at this merchant, Stripe's own retries included. The failure is added when it carries `created` and is not already there. */
+	history: readonly Attempt[];
+	/** When the invoice's first payment failed; default the earliest declined attempt in `history` since the invoice was created, else `failure.created`, else `now`. */
+	firstFailureAt?: number;
+	customer: ZoneInput & { preferred_locales?: string[]; id?: string; successRate?: number | null };
+	card?: PlanCard;
+	policy?: { timing?: Partial<TimingPolicy>; network?: NetworkRuleOptions; dunning?: DunningStageInput['policy'] };
+	model?: RetryModel;
+	/** A uniform source on [0, 1): when given, candidates are scored by a Thompson draw (exploration). */
+	random?: () => number;
+	/** Multiply a candidate's score by (1 − d)^days from now; default 0 (the highest predicted success wins, however late). */
+	discountPerDay?: number;
+	/** How many runner-ups to report (default 3). */
+	runnerUps?: number;
+}
+
+/** A time in both clocks. */
+export interface PlannedTime {
+	/** ISO 8601 UTC. */
+	utc: string;
+	/** ISO 8601 in the customer's zone, with its offset. */
+	local: string;
+	unix: number;
+}
+
+export interface RunnerUp extends PlannedTime {
+	predicted: number;
+	score: number;
+}
+
+/** The plan. */
+export interface RetryPlan {
+	action: PlanAction;
+	retryAt: PlannedTime | null;
+	/** The attempt number a retry would be (the failed first charge is 1). */
+	attempt: number;
+	/** The model's (or priors') mean success probability at `retryAt`; `null` without a retry. */
+	predictedSuccess: number | null;
+	reason: string;
+	runnerUps: RunnerUp[];
+	declineClass: DeclineClass;
+	decidedBy: PlanDecidedBy;
+	zone: string;
+	/** How many candidate times were scored. */
+	candidates: number;
+	dunning: { stage: DunningStageName; accessLevel: AccessLevel; nextStageAt: number | null; suspendAt: number; reason: string };
+	classification: DeclineClassification;
+	/** Every step of the decision, in order. */
+	explanation: string[];
+}
+
+const DAY = 86_400;
+
+function planned(unix: number, zone: string): PlannedTime {
+	return {
+		utc: new Date(unix * 1000).toISOString().replace('.000Z', 'Z'),
+		local: DateTime.fromSeconds(unix, { zone }).toISO({ suppressMilliseconds: true }) ?? '',
+		unix,
+	};
+}
+
+function pct(p: number): string {
+	return `${(p * 100).toFixed(1)} %`;
+}
+
+/** Decides what to do about a failed invoice payment; see the module comment for the rules. */
+export function planRetry(input: PlanRetryInput): RetryPlan {
+	const { now, invoice, failure } = input;
+	const explanation: string[] = [];
+	const classification = classifyDecline(failure);
+	const declineClass = classification.class;
+	explanation.push(`Decline: ${declineClass} (${classification.rationale})`);
+
+	const zoneInfo = resolveTimeZone(input.customer);
+	const zone = zoneInfo.zone;
+	explanation.push(`Time zone: ${zoneInfo.reason}.`);
+
+	const cardRef: CardRef = {
+		cardFingerprint: failure.fingerprint ?? input.card?.fingerprint ?? undefined,
+		paymentMethodId: failure.payment_method ?? input.card?.paymentMethodId ?? undefined,
+		brand: (failure.brand ?? input.card?.brand ?? undefined)?.toLowerCase(),
+	};
+	for (const k of Object.keys(cardRef) as Array<keyof CardRef>) if (cardRef[k] === undefined) delete cardRef[k];
+
+	// The failure itself counts for the network rules (its MAC, its Visa category) when not in history yet.
+	const history: Attempt[] = [...input.history];
+	const failureAttempt = toAttempt({ ...failure, status: failure.status ?? 'failed' });
+	if (failureAttempt && !history.some((h) => h.at === failureAttempt.at && sameCard(h, failureAttempt))) history.push(failureAttempt);
+
+	const since = invoice.created ?? Number.NEGATIVE_INFINITY;
+	const declinesSince = history.filter((h) => h.at >= since && h.outcome !== 'succeeded' && sameCard(h, cardRef)).map((h) => h.at);
+	const firstFailureAt = input.firstFailureAt ?? (declinesSince.length ? Math.min(...declinesSince) : (failure.created ?? now));
+	const retriesMade = history.filter((h) => h.at > firstFailureAt && sameCard(h, cardRef)).map((h) => h.at);
+	const failedSoFar = Math.max(invoice.attempt_count ?? 0, 1 + retriesMade.length);
+	const attempt = failedSoFar + 1;
+	const lastAttemptAt = Math.max(firstFailureAt, ...retriesMade);
+
+	const stage = dunningStage({ firstFailureAt, now, attempts: failedSoFar, lastAttemptAt, policy: input.policy?.dunning });
+	const dunning = { stage: stage.stage, accessLevel: stage.accessLevel, nextStageAt: stage.nextStageAt, suspendAt: stage.suspendAt, reason: stage.reason };
+
+	const base = { attempt, declineClass, zone, dunning, classification, explanation };
+	const noRetry = (action: PlanAction, decidedBy: PlanDecidedBy, reason: string, candidates = 0): RetryPlan => {
+		explanation.push(`Action: ${action}: ${reason}`);
+		return { ...base, action, retryAt: null, predictedSuccess: null, reason, runnerUps: [], decidedBy, candidates };
+	};
+
+	const customerAction = classification.customerAction;
+	if (declineClass === 'neverRetry') {
+		if (customerAction === 'authenticate')
+			return noRetry('requestAuthentication', 'decline', 'A hard decline that only the customer can clear by authenticating (3D Secure); an off-session retry cannot.');
+		if (customerAction === 'newPaymentMethod' || customerAction === 'correctData')
+			return noRetry('requestPaymentMethod', 'decline', 'A hard decline: this card must not be retried, but a new or corrected card can pay the invoice.');
+		return noRetry('stop', 'decline', 'A hard decline (the issuer or a block list says not to try again): no retry, no automatic request; a person decides.');
+	}
+	if (declineClass === 'needsCustomer') {
+		if (customerAction === 'authenticate') return noRetry('requestAuthentication', 'decline', 'The payment needs the customer to authenticate.');
+		const what = customerAction === 'contactIssuer' ? 'the customer must contact their bank or use another card' : customerAction === 'correctData' ? 'the card data must be corrected' : 'a new payment method is needed';
+		return noRetry('requestPaymentMethod', 'decline', `Retrying the same card will not succeed until the customer acts: ${what}.`);
+	}
+
+	const network = input.policy?.network;
+	const earliest = earliestAllowed(history, now, { ...network, card: cardRef });
+	if (earliest === null) {
+		const why = checkNetworkRules({ ...cardRef, at: now }, history, now, network).violations.map((v) => v.message).join(' ');
+		return noRetry('requestPaymentMethod', 'networkRules', `The card-network rules allow no further attempt on this card (${why}); another card can still pay.`);
+	}
+	if (earliest > now) explanation.push(`Network rules: no attempt before ${planned(earliest, zone).utc}.`);
+
+	const slots = candidateSlots(earliest, input.policy?.timing ?? {}, zone, { firstFailureAt, attempts: retriesMade });
+	const allowed: CandidateSlot[] = [];
+	for (const s of slots) if (checkNetworkRules({ ...cardRef, at: s.at }, history, now, network).allowed) allowed.push(s);
+	if (allowed.length === 0) {
+		const reason = slots.length
+			? 'Every time left in the recovery window breaks a card-network rule.'
+			: `No time left in the recovery window and attempt budget (first failure ${planned(firstFailureAt, zone).utc}, ${retriesMade.length} retries made).`;
+		return noRetry('stop', slots.length ? 'networkRules' : 'timing', reason);
+	}
+
+	const declineCode = classification.codes.decline_code;
+	const features = (s: CandidateSlot): FeatureBuckets =>
+		attemptFeatures({
+			at: s.at,
+			zone,
+			declineClass,
+			declineCode,
+			brand: cardRef.brand,
+			funding: input.card?.funding,
+			country: input.card?.country,
+			firstFailureAt,
+			attemptNumber: attempt - 1,
+			customerSuccessRate: input.customer.successRate,
+			isPayday: s.isPayday,
+			daysSincePayday: s.daysSincePayday,
+		});
+	const discount = input.discountPerDay ?? 0;
+	const scored = allowed.map((s) => {
+		const f = features(s);
+		const predicted = predict(input.model, f);
+		const raw = input.random ? sample(input.model, f, input.random) : predicted;
+		const score = raw * Math.pow(1 - discount, Math.max(0, s.at - now) / DAY);
+		return { slot: s, f, predicted, score };
+	});
+	const ranked = [...scored].sort((a, b) => b.score - a.score || a.slot.at - b.slot.at);
+	const best = ranked[0];
+	const decidedBy: PlanDecidedBy = input.model ? 'model' : 'priors';
+	const parts = explainPrediction(input.model, best.f)
+		.contributions.slice(0, 3)
+		.map((c) => `${c.feature}=${c.bucket} (${c.logOdds >= 0 ? '+' : ''}${c.logOdds.toFixed(2)})`);
+	const how = input.random ? 'a Thompson draw from the model (exploration)' : 'the predicted success';
+	const source = input.model ? `the model (${input.model.samples} attempts learned)` : 'the priors (no model yet)';
+	const at = planned(best.slot.at, zone);
+	const reason = `Retry at ${at.local} (${at.utc}): the best of ${scored.length} allowed times by ${how}, predicted success ${pct(best.predicted)} from ${source}; main factors ${parts.join(', ') || 'none beyond the base rate'}.`;
+	explanation.push(`Candidates: ${slots.length} in the window, ${allowed.length} allowed by the network rules.`);
+	explanation.push(`Action: retry: ${reason}`);
+	const runnerUps: RunnerUp[] = ranked.slice(1, 1 + (input.runnerUps ?? 3)).map((r) => ({ ...planned(r.slot.at, zone), predicted: r.predicted, score: r.score }));
+	return { ...base, action: 'retry', retryAt: at, predictedSuccess: best.predicted, reason, runnerUps, decidedBy, candidates: scored.length };
+}
