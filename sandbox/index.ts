@@ -10,6 +10,7 @@ import { registerCatalog } from './resources/catalog';
 import { registerCustomers } from './resources/customers';
 import { meterUsage, registerMeters, sessionAuth } from './resources/meters';
 import { registerPayments } from './resources/payments';
+import { portalPage, registerTestClocks } from './resources/testClocks';
 import { Dispatcher, registerWebhooks, type DeliveryRecord } from './resources/webhooks';
 import type { ScenarioParams } from './scenario';
 import { DEFAULT_RATE_LIMITS, SandboxServer } from './server';
@@ -19,6 +20,7 @@ import { API_VERSION, World } from './world';
 export { API_VERSION } from './world';
 export { DEFAULT_SCENARIO, TEST_CARDS, type ScenarioParams, type DeclineCode } from './scenario';
 export { sign as signWebhookPayload } from './resources/webhooks';
+export { GLOBAL_TEST_CLOCK_ID } from './resources/testClocks';
 
 export interface SandboxOptions {
 	/** Port to listen on; default 0 = a free port. The host is always 127.0.0.1. */
@@ -128,6 +130,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 		latencyMs: opts.latencyMs,
 		faults: { ...(opts.faults ?? {}) },
 		sessionAuth: (token) => sessionAuth(world, token),
+		page: (path) => portalPage(world, path),
 	});
 	const clock: Sandbox['clock'] = {
 		now: () => world.now(),
@@ -142,6 +145,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 		},
 	};
 	registerControl(router, world, clock, dispatcher, server);
+	registerTestClocks(router, world, { advanceTo: (target) => clock.advance(Math.max(0, target - world.now())) });
 
 	await new Promise<void>((resolve, reject) => {
 		server.http.once('error', reject);

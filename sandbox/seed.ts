@@ -18,6 +18,7 @@ import { createProduct, buildPrice } from './resources/catalog';
 import { meterUsage } from './resources/meters';
 import { createDispute, fxDrift, refundCharge, resolveDispute, startOfDay } from './resources/payments';
 import { schedulePayouts } from './resources/balance';
+import { GLOBAL_TEST_CLOCK_ID } from './resources/testClocks';
 import type { World, Meter } from './world';
 
 const DAY = 86400;
@@ -205,6 +206,7 @@ export async function seedBusiness(w: World, o: SeedOptions): Promise<SeedReport
 					preferred_locales: [m.locale],
 					metadata: { crm_id: `crm_${(100000 + i).toString(36)}`, segment: r.pick(['smb', 'mid_market', 'enterprise']) },
 				}),
+				{ testClock: GLOBAL_TEST_CLOCK_ID },
 			);
 			const brand = r.weighted({ visa: 55, mastercard: 35, amex: 10 });
 			const pm = createCardPaymentMethod(w, null, { brand, last4: String(r.range(1000, 9999)), country: m.country, name: c.name, email: c.email });

@@ -33,6 +33,8 @@ export interface ServerConfig {
 	rateLimits: RateLimits | false;
 	latencyMs?: number | ((req: { method: string; path: string }) => number);
 	faults: Faults;
+	/** HTML pages served without authentication (`GET /p/...`: the billing portal); null = not found. */
+	page?: (path: string) => string | null;
 	/** Validates a v2 meter event session token; throws an ApiError when expired or unknown. */
 	sessionAuth: (token: string) => void;
 }
@@ -171,6 +173,14 @@ export class SandboxServer {
 		} catch (e) {
 			if (e instanceof ApiError) return this.sendError(res, e, requestId);
 			throw e;
+		}
+		if (path.startsWith('/p/') && this.config.page) {
+			// A hosted page (the billing portal): a browser opens it, without an API key.
+			const html = method === 'GET' ? this.config.page(path) : null;
+			const body = html ?? '<!doctype html><html><head><meta charset="utf-8"><title>Not found</title></head><body><p>This link is invalid or has expired.</p></body></html>';
+			res.writeHead(html ? 200 : 404, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+			res.end(body);
+			return;
 		}
 		const apiMode = path.startsWith('/v2/') ? 'v2' : 'v1';
 		const matched = this.router.match(method, path);

@@ -73,6 +73,8 @@ export class World {
 	readonly webhookEndpoints = new Collection<Stripe.WebhookEndpoint>('webhook_endpoint');
 	readonly events = new Collection<Stripe.Event>('event');
 	readonly meters = new Collection<Meter>('billing.meter');
+	readonly testClocks = new Collection<Stripe.TestHelpers.TestClock>('test_clock');
+	readonly portalSessions = new Collection<Stripe.BillingPortal.Session>('billing_portal.session');
 	readonly ledger: Ledger;
 
 	readonly subState = new Map<string, SubState>();
@@ -202,6 +204,10 @@ export class World {
 				return this.events.get(id);
 			case 'mtr':
 				return this.meters.get(id);
+			case 'clock':
+				return this.testClocks.get(id);
+			case 'bps':
+				return this.portalSessions.get(id);
 			default:
 				return undefined;
 		}

@@ -5,6 +5,7 @@ import type { Params } from '../core/params';
 import type { Router } from '../core/router';
 import { TEST_CARDS, TEST_CARD_NUMBERS } from '../scenario';
 import type { World } from '../world';
+import { requireClockForCustomer } from './testClocks';
 
 const CUSTOMER_PARAMS = ['address', 'balance', 'description', 'email', 'invoice_prefix', 'invoice_settings', 'metadata', 'name', 'phone', 'preferred_locales', 'shipping', 'tax_exempt', 'payment_method', 'source', 'test_clock', 'default_source', 'next_invoice_sequence', 'tax', 'tax_id_data', 'coupon', 'promotion_code', 'cash_balance', 'validate'];
 
@@ -66,7 +67,9 @@ export function applyCustomerParams(w: World, c: Stripe.Customer, p: Params): vo
 	}
 }
 
-export function createCustomer(w: World, p: Params): Stripe.Customer {
+export function createCustomer(w: World, p: Params, defaults: { testClock?: string } = {}): Stripe.Customer {
+	const clockParam = p.str('test_clock');
+	const testClock = clockParam !== undefined ? requireClockForCustomer(w, clockParam) : (defaults.testClock ?? null);
 	const id = w.id('cus', 14);
 	const c: Stripe.Customer = {
 		id,
@@ -90,7 +93,7 @@ export function createCustomer(w: World, p: Params): Stripe.Customer {
 		preferred_locales: [],
 		shipping: null,
 		tax_exempt: 'none',
-		test_clock: null,
+		test_clock: testClock,
 	} as Stripe.Customer;
 	w.customers.add(c);
 	applyCustomerParams(w, c, p);
@@ -188,7 +191,8 @@ export function registerCustomers(r: Router, w: World): void {
 	});
 	r.post('/v1/customers/:id', ({ pathParams, params }) => {
 		const c = w.customers.require(pathParams.id);
-		params.allow(CUSTOMER_PARAMS);
+		// test_clock is set at creation only (CustomerUpdateParams has none).
+		params.allow(CUSTOMER_PARAMS.filter((k) => k !== 'test_clock'));
 		return w.update('customer.updated', c, (o) => applyCustomerParams(w, o, params));
 	});
 	r.del('/v1/customers/:id', ({ pathParams }) => {
