@@ -9,3 +9,4 @@ export * from './prng';
 export * from './model';
 export * from './plan';
 export * from './evaluate';
+export * from './pay';
