@@ -459,23 +459,41 @@ export function sampleBeta(a: number, b: number, random: () => number): number {
 }
 
 /**
- * A Thompson sample of the success probability: {@link predict}'s formula with p0 drawn from
- * Beta(A, B) and each bucket's rate from Beta(a_f + k·p0, b_f + k·(1 − p0)). Deterministic for a
- * deterministic `random` (e.g. {@link mulberry32} with a seed).
+ * A Thompson scorer: one draw of the model's parameters (p0 from Beta(A, B), each bucket's rate
+ * from Beta(a_f + k·p0, b_f + k·(1 − p0)), drawn when first needed and then reused), applied with
+ * {@link predict}'s formula. Score every candidate of one decision with the same scorer: that is
+ * Thompson sampling proper (one plausible world, its best action), so candidates sharing a
+ * well-known bucket share its draw. Deterministic for a deterministic `random`.
  */
-export function sample(model: RetryModel | undefined, buckets: FeatureBuckets, random: () => number): number {
+export function thompsonScorer(model: RetryModel | undefined, random: () => number): (buckets: FeatureBuckets) => number {
 	const m = model ?? priorModel();
 	const g = globalCounts(m);
 	const mean0 = g.a / (g.a + g.b);
 	const p0 = clampP(sampleBeta(g.a, g.b, random));
 	const k = m.priors.strength;
 	const w = m.priors.weight;
-	let x = logit(p0);
-	for (const [feature, bucket] of Object.entries(buckets) as Array<[ModelFeature, string]>) {
-		const c = m.features[feature]?.[bucket];
-		if (!c) continue;
-		const rate = sampleBeta(c.a + k * mean0, c.b + k * (1 - mean0), random);
-		x += w * (logit(rate) - logit(mean0));
-	}
-	return clampP(sigmoid(x));
+	const drawn = new Map<string, number>();
+	return (buckets) => {
+		let x = logit(p0);
+		for (const [feature, bucket] of Object.entries(buckets) as Array<[ModelFeature, string]>) {
+			const c = m.features[feature]?.[bucket];
+			if (!c) continue;
+			const key = `${feature}|${bucket}`;
+			let rate = drawn.get(key);
+			if (rate === undefined) {
+				rate = sampleBeta(c.a + k * mean0, c.b + k * (1 - mean0), random);
+				drawn.set(key, rate);
+			}
+			x += w * (logit(rate) - logit(mean0));
+		}
+		return clampP(sigmoid(x));
+	};
+}
+
+/**
+ * One Thompson sample of the success probability of one attempt ({@link thompsonScorer} with a
+ * fresh draw). Deterministic for a deterministic `random` (e.g. `mulberry32(seed)`).
+ */
+export function sample(model: RetryModel | undefined, buckets: FeatureBuckets, random: () => number): number {
+	return thompsonScorer(model, random)(buckets);
 }

@@ -20,9 +20,9 @@
  * 3. The timing candidates ({@link candidateSlots}: quiet hours, business days, spacing, window,
  *    budget) from the earliest time the network allows, each checked again with
  *    {@link checkNetworkRules}; none → `stop` with the reason.
- * 4. Each candidate is scored with the model ({@link predict}, the mean, or with `random` given a
- *    Thompson draw, {@link sample}); no model → the priors ({@link RETRY_PRIORS}). Optionally a
- *    per-day discount prefers sooner times. The best score wins (ties: the earliest); the next
+ * 4. Each candidate is scored with the model ({@link predict}, the mean; or, with `random` given,
+ *    one Thompson draw of the parameters shared by all candidates, {@link thompsonScorer}); no
+ *    model → the priors ({@link RETRY_PRIORS}). Optionally a per-day discount prefers sooner times. The best score wins (ties: the earliest); the next
  *    ones are the runner-ups. A returned `retryAt` has always passed {@link checkNetworkRules}.
  */
 import { DateTime } from 'luxon';
@@ -30,7 +30,7 @@ import { DateTime } from 'luxon';
 import type { DeclineClass } from './declineCodes';
 import { classifyDecline, toAttempt, type DeclineClassification, type DeclineInput } from './declines';
 import { dunningStage, type AccessLevel, type DunningStageInput, type DunningStageName } from './dunning';
-import { attemptFeatures, explainPrediction, predict, sample, type FeatureBuckets, type RetryModel } from './model';
+import { attemptFeatures, explainPrediction, predict, thompsonScorer, type FeatureBuckets, type RetryModel } from './model';
 import { checkNetworkRules, earliestAllowed, sameCard, type Attempt, type CardRef, type NetworkRuleOptions } from './networkRules';
 import { candidateSlots, type CandidateSlot, type TimingPolicy } from './timing';
 import { resolveTimeZone, type ZoneInput } from './zones';
@@ -224,10 +224,11 @@ export function planRetry(input: PlanRetryInput): RetryPlan {
 			daysSincePayday: s.daysSincePayday,
 		});
 	const discount = input.discountPerDay ?? 0;
+	const draw = input.random ? thompsonScorer(input.model, input.random) : undefined;
 	const scored = allowed.map((s) => {
 		const f = features(s);
 		const predicted = predict(input.model, f);
-		const raw = input.random ? sample(input.model, f, input.random) : predicted;
+		const raw = draw ? draw(f) : predicted;
 		const score = raw * Math.pow(1 - discount, Math.max(0, s.at - now) / DAY);
 		return { slot: s, f, predicted, score };
 	});

@@ -1,0 +1,182 @@
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
+
+import {
+	STRIPE_DECLINE_CODES,
+	checkNetworkRules,
+	mulberry32,
+	planRetry,
+	train,
+	type Attempt,
+	type DeclineInput,
+	type PlanRetryInput,
+} from '../../../lib/retry';
+import { plantedHistory } from './syntheticHistory';
+
+const ZONE = 'Europe/Berlin';
+const at = (iso: string, zone = ZONE) => Math.floor(DateTime.fromISO(iso, { zone }).toSeconds());
+const model = train(plantedHistory(), { now: at('2026-07-01T00:00') });
+
+function input(over: Partial<PlanRetryInput> & { failure?: DeclineInput } = {}): PlanRetryInput {
+	const created = over.failure?.created ?? at('2026-07-10T09:00');
+	return {
+		now: created + 60,
+		invoice: { id: 'in_1', amount_due: 2000, currency: 'eur', attempt_count: 1, created: created - 3600 },
+		history: [],
+		customer: { explicit: ZONE },
+		...over,
+		failure: { decline_code: 'insufficient_funds', brand: 'visa', fingerprint: 'fp_1', payment_method: 'pm_1', created, ...over.failure },
+	};
+}
+
+describe('actions by decline class', () => {
+	const hard = STRIPE_DECLINE_CODES.filter((e) => e.class === 'neverRetry').map((e) => e.code);
+	test.each(hard)('hard decline %s never gets retry', (code) => {
+		const plan = planRetry(input({ failure: { decline_code: code } }));
+		expect(plan.action).not.toBe('retry');
+		expect(plan.retryAt).toBeNull();
+		expect(plan.declineClass).toBe('neverRetry');
+	});
+	test.each<[string, DeclineInput, string]>([
+		['lost card → new card', { decline_code: 'lost_card' }, 'requestPaymentMethod'],
+		['stolen card → new card', { decline_code: 'stolen_card' }, 'requestPaymentMethod'],
+		['authentication_required → authenticate', { decline_code: 'authentication_required' }, 'requestAuthentication'],
+		['expired card → new card', { decline_code: 'expired_card' }, 'requestPaymentMethod'],
+		['incorrect_cvc → new/corrected card', { decline_code: 'incorrect_cvc' }, 'requestPaymentMethod'],
+		['merchant_blacklist → stop', { decline_code: 'merchant_blacklist' }, 'stop'],
+		['advice do_not_try_again → never retry', { decline_code: 'generic_decline', advice_code: 'do_not_try_again' }, 'stop'],
+		['MAC 03 on Mastercard → not retry', { decline_code: 'generic_decline', brand: 'mastercard', network_advice_code: '03' }, 'stop'],
+		['Visa category 1 → not retry', { decline_code: 'generic_decline', brand: 'visa', network_decline_code: '14' }, 'stop'],
+		['insufficient funds → retry', { decline_code: 'insufficient_funds' }, 'retry'],
+		['generic decline → retry', { decline_code: 'generic_decline' }, 'retry'],
+	])('%s', (_n, failure, action) => {
+		const plan = planRetry(input({ failure }));
+		if (action === 'stop') expect(plan.action).not.toBe('retry');
+		else expect(plan.action).toBe(action);
+	});
+});
+
+describe('retry plans', () => {
+	test('with the planted model: 10:00 local on the payday in the window', () => {
+		const plan = planRetry(input({ model }));
+		expect(plan.action).toBe('retry');
+		expect(plan.decidedBy).toBe('model');
+		expect(plan.retryAt?.local).toBe('2026-07-15T10:00:00+02:00');
+		expect(plan.retryAt?.utc).toBe('2026-07-15T08:00:00Z');
+		expect(plan.attempt).toBe(2);
+		expect(plan.predictedSuccess).toBeGreaterThan(0.15);
+		expect(plan.runnerUps).toHaveLength(3);
+		for (const r of plan.runnerUps) expect(r.predicted).toBeLessThanOrEqual(plan.predictedSuccess as number);
+		expect(plan.reason).toMatch(/predicted success/);
+		expect(plan.explanation.length).toBeGreaterThanOrEqual(4);
+		expect(plan.dunning).toMatchObject({ stage: 'firstNotice', accessLevel: 'grace' });
+	});
+	test('without a model: the priors, explained as such', () => {
+		const plan = planRetry(input());
+		expect(plan.action).toBe('retry');
+		expect(plan.decidedBy).toBe('priors');
+		expect(plan.reason).toMatch(/priors/);
+		const local = DateTime.fromISO(plan.retryAt?.local ?? '', { setZone: true });
+		expect(local.hour).toBeGreaterThanOrEqual(8);
+		expect(local.hour).toBeLessThan(21);
+	});
+	test('across the DST change (29 Mar 2026 in Berlin) the learned 10:00 local is kept', () => {
+		const plan = planRetry(input({ model, failure: { created: at('2026-03-25T09:00') } }));
+		expect(plan.retryAt?.local).toBe('2026-03-31T10:00:00+02:00');
+		expect(plan.retryAt?.utc).toBe('2026-03-31T08:00:00Z');
+	});
+	test('before the DST change the same local hour is 09:00 UTC', () => {
+		const plan = planRetry(input({ model, failure: { created: at('2026-03-10T09:00') } }));
+		expect(plan.retryAt?.local).toBe('2026-03-13T10:00:00+01:00');
+		expect(plan.retryAt?.utc).toBe('2026-03-13T09:00:00Z');
+	});
+	test('Mastercard MAC 27 (retry after 4 days) is a minimum wait', () => {
+		const created = at('2026-07-10T09:00');
+		const plan = planRetry(input({ failure: { brand: 'mastercard', decline_code: 'generic_decline', network_advice_code: '27', created } }));
+		expect(plan.action).toBe('retry');
+		expect(plan.retryAt!.unix).toBeGreaterThanOrEqual(created + 4 * 86400);
+	});
+	test('budget used up → stop, finalNotice', () => {
+		const created = at('2026-07-10T09:00');
+		const history: Attempt[] = Array.from({ length: 8 }, (_, i) => ({ at: created + (i + 1) * 86400, cardFingerprint: 'fp_1', brand: 'visa', outcome: 'declined' }));
+		const plan = planRetry(input({ history, now: created + 9 * 86400, invoice: { id: 'in_1', attempt_count: 9, created: created - 60 } }));
+		expect(plan.action).toBe('stop');
+		expect(plan.decidedBy).toBe('timing');
+		expect(plan.dunning.stage).toBe('finalNotice');
+	});
+	test('past the recovery window → stop', () => {
+		const plan = planRetry({ ...input(), now: at('2026-07-30T09:00') });
+		expect(plan.action).toBe('stop');
+		expect(plan.reason).toMatch(/recovery window/);
+	});
+});
+
+describe('Thompson sampling in the plan', () => {
+	test('same seed, same plan; many seeds explore more than one time', () => {
+		const a = planRetry(input({ model, random: mulberry32(11) }));
+		const b = planRetry(input({ model, random: mulberry32(11) }));
+		expect(a.retryAt).toEqual(b.retryAt);
+		const chosen = new Set<number>();
+		for (let seed = 0; seed < 40; seed++) chosen.add(planRetry(input({ random: mulberry32(seed) })).retryAt!.unix);
+		expect(chosen.size).toBeGreaterThan(1);
+	});
+	test('a well-learned best slot still wins most draws', () => {
+		let hits = 0;
+		for (let seed = 0; seed < 30; seed++) if (planRetry(input({ model, random: mulberry32(seed) })).retryAt?.local.startsWith('2026-07-15T10:00')) hits++;
+		expect(hits).toBeGreaterThan(5);
+	});
+});
+
+describe('property: a plan never breaks the card-network rules', () => {
+	const T0 = at('2026-01-05T00:00', 'UTC');
+	const arbAttempt = fc.record({
+		offset: fc.integer({ min: 0, max: 40 * 86400 }),
+		brand: fc.constantFrom('visa', 'mastercard', undefined),
+		outcome: fc.constantFrom<Attempt['outcome']>('declined', 'succeeded', 'pending', undefined),
+		mac: fc.constantFrom(undefined, undefined, '24', '25', '26', '30', '02', '03', '21'),
+		ndc: fc.constantFrom(undefined, undefined, '51', '05', '14', '54'),
+		card: fc.constantFrom('fp_1', 'fp_1', 'fp_2'),
+	});
+	test('for random histories, clocks, zones and declines', () => {
+		fc.assert(
+			fc.property(
+				fc.array(arbAttempt, { maxLength: 40 }),
+				fc.integer({ min: 0, max: 300 * 86400 }),
+				fc.constantFrom('Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Australia/Sydney', 'UTC'),
+				fc.constantFrom('insufficient_funds', 'generic_decline', 'do_not_honor', 'processing_error', 'lost_card', undefined),
+				fc.constantFrom('visa', 'mastercard', undefined),
+				fc.constantFrom(undefined, '24', '26', '03'),
+				fc.option(fc.integer({ min: 0, max: 2 ** 31 }), { nil: undefined }),
+				(raw, nowOffset, zone, code, brand, mac, seed) => {
+					const now = T0 + nowOffset;
+					const history: Attempt[] = raw.map((r) => ({
+						at: now - r.offset,
+						cardFingerprint: r.card,
+						...(r.brand ? { brand: r.brand } : {}),
+						...(r.outcome ? { outcome: r.outcome } : {}),
+						...(r.mac ? { networkAdviceCode: r.mac } : {}),
+						...(r.ndc ? { networkDeclineCode: r.ndc } : {}),
+					}));
+					const failure: DeclineInput = { decline_code: code, brand, network_advice_code: mac, fingerprint: 'fp_1', created: now - 120 };
+					const plan = planRetry({
+						now,
+						invoice: { id: 'in_p', created: now - 3 * 86400 },
+						failure,
+						history,
+						customer: { explicit: zone },
+						model: seed === undefined ? undefined : model,
+						random: seed === undefined ? undefined : mulberry32(seed),
+					});
+					if (plan.action !== 'retry') return;
+					expect(plan.retryAt).not.toBeNull();
+					const t = plan.retryAt!.unix;
+					expect(t).toBeGreaterThanOrEqual(now);
+					const all: Attempt[] = [...history, { at: now - 120, cardFingerprint: 'fp_1', outcome: 'declined', ...(brand ? { brand } : {}), ...(mac ? { networkAdviceCode: mac } : {}) }];
+					const check = checkNetworkRules({ at: t, cardFingerprint: 'fp_1', ...(brand ? { brand } : {}) }, all, now);
+					expect(check.violations).toEqual([]);
+				},
+			),
+			{ numRuns: 150, seed: 20261201 },
+		);
+	});
+});
