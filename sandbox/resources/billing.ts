@@ -905,12 +905,14 @@ export function registerBilling(r: Router, w: World): void {
 				if (!aa) {
 					// Automatic collection stops: no finalization on its own, no retries (Smart Retries off for it).
 					st.generation++;
+					// The pending retry did not happen: resuming later takes it up again.
+					if (o.next_payment_attempt !== null && st.retryIndex > 0) st.retryIndex--;
 					o.next_payment_attempt = null;
 					if (o.status === 'draft') o.automatically_finalizes_at = null;
 				} else if (o.status === 'draft') {
 					o.automatically_finalizes_at = w.now() + FINALIZE_DELAY;
 					w.clock.schedule(w.now() + FINALIZE_DELAY, () => autoAdvance(w, o));
-				} else if (o.status === 'open' && o.attempt_count > 0) {
+				} else if (o.status === 'open' && o.attempt_count > 0 && o.billing_reason !== 'subscription_create') {
 					// Collection resumes where the schedule stood.
 					st.generation++;
 					o.next_payment_attempt = scheduleRetry(w, o, st);
