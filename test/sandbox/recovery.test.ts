@@ -240,3 +240,35 @@ describe('seeded world: true zones follow addresses, funds arrive at a local hou
 		for (const high of [jpAfter, sepAfter, octAfter]) expect(Math.abs(high - paydayRecovery)).toBeLessThan(0.12);
 	});
 });
+
+describe('seeded history: what an engine can learn', () => {
+	it("shows insufficient-funds retries succeeding far more often within the window after the customer's local funds arrival", async () => {
+		const sb = await startSandbox({ seed: 9, rateLimits: false, now: Date.UTC(2026, 8, 1) / 1000, clock: 'frozen', seedData: { customers: 600, months: 6 } });
+		try {
+			const w = sb.world;
+			const window = w.scenario.params.insufficientFunds.paydayWindowDays * DAY;
+			// Payment intents whose first charge declined for insufficient funds; their later charges are retries.
+			const firstCharge = new Map<string, string>();
+			for (const ch of w.charges.values()) if (!firstCharge.has(ch.payment_intent as string)) firstCharge.set(ch.payment_intent as string, ch.id);
+			const counts = { in: { ok: 0, n: 0 }, out: { ok: 0, n: 0 } };
+			const insufficient = new Set<string>();
+			for (const ch of w.charges.values()) {
+				const pi = ch.payment_intent as string;
+				if (firstCharge.get(pi) === ch.id) {
+					if (ch.outcome?.reason === 'insufficient_funds') insufficient.add(pi);
+					continue;
+				}
+				if (!insufficient.has(pi)) continue;
+				const arrival = w.scenario.lastFundsArrival(ch.customer as string, ch.created);
+				const bucket = arrival !== null && ch.created < arrival + window ? counts.in : counts.out;
+				bucket.n++;
+				if (ch.status === 'succeeded') bucket.ok++;
+			}
+			expect(counts.in.n).toBeGreaterThan(20);
+			expect(counts.out.n).toBeGreaterThan(50);
+			expect(counts.in.ok / counts.in.n).toBeGreaterThan(2 * (counts.out.ok / counts.out.n));
+		} finally {
+			await sb.close();
+		}
+	}, 30000);
+});
