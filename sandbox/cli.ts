@@ -4,7 +4,7 @@
  *                    [--error-rate 0.01] [--rate-limit-rate 0.01] [--drop-rate 0.01] [--lost-response-rate 0.01]
  *                    [--error-after-work-rate 0.01] [--clock live|frozen]
  */
-import { startSandbox, stripeLikeLatency, API_VERSION, type SandboxOptions } from './index';
+import { startSandbox, stripeLikeLatency, API_VERSION, GLOBAL_TEST_CLOCK_ID, type SandboxOptions } from './index';
 
 const HELP = `Stripe sandbox: a stateful Stripe-compatible server on 127.0.0.1.
 
@@ -92,7 +92,8 @@ async function main(): Promise<void> {
 		`  API Version  ${API_VERSION}`,
 		'',
 		`Try: curl ${sb.url}/v1/customers?limit=3 -u ${sb.secretKey}:`,
-		`Test clock: POST ${sb.url}/_sandbox/clock/advance with seconds=86400 (same key) runs renewals, retries, payouts and webhook retries.`,
+		`Test clock: POST ${sb.url}/_sandbox/clock/advance with seconds=86400 (same key) runs renewals, retries, payouts and webhook retries;`,
+		`  or, as on Stripe, POST ${sb.url}/v1/test_helpers/test_clocks/${GLOBAL_TEST_CLOCK_ID}/advance with frozen_time=<unix seconds> (seeded customers are attached to it).`,
 	];
 	if (r) {
 		lines.push(
