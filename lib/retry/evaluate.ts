@@ -11,16 +11,16 @@
  *    happened), and the only ones here.
  * 3. Policy vs. actual, per invoice of the test period (grouped by `invoiceId`): the estimated
  *    chance the retries actually made would recover it, 1 − Π(1 − p_i) under the trained model,
- *    and the same for the times the policy picks with the same number of retries (greedy:
- *    each retry at the allowed candidate time with the highest predicted success, after the ones
- *    before it; timing rules only: the network rules need the card's full history, which the
- *    attempts do not carry). Both sides are estimated with the same model, so the comparison is
+ *    and the same for the times the policy picks, with the same number k of retries on both
+ *    sides (the first k made; k at most the policy's budget; greedy: each retry at the candidate time with the highest predicted
+ *    success that keeps the minimum spacing from the ones before it; timing rules only: the
+ *    network rules need the card's full history, which the attempts do not carry). Both sides are estimated with the same model, so the comparison is
  *    between schedules, not between a model and reality. The product assumes the retries'
  *    outcomes independent given the features; real failures are correlated (a card that failed
  *    keeps failing), so both estimates are optimistic.
  */
 import { attemptFeatures, predict, train, type AttemptFeaturesInput, type RetryModel, type TrainingAttempt, type TrainOptions } from './model';
-import { candidateSlots, type TimingPolicy } from './timing';
+import { candidateSlots, normalizePolicy, type CandidateSlot, type TimingPolicy } from './timing';
 
 /** Options of {@link evaluatePolicy}. */
 export interface EvaluatePolicyInput {
@@ -49,11 +49,11 @@ export interface HeldOutMetrics {
 /** The estimated comparison of schedules. */
 export interface PolicyComparison {
 	invoices: number;
-	/** Invoices in the test period that some actual attempt recovered (observed). */
+	/** Invoices in the test period that some actual retry (any of them) recovered (observed). */
 	observedRecovered: number;
-	/** Σ over invoices of 1 − Π(1 − p) for the actual retries (estimate). */
+	/** Σ over invoices of 1 − Π(1 − p) for the first k actual retries, k = min(retries made, the policy's budget) (estimate). */
 	estimatedRecoveredActual: number;
-	/** The same for the policy's retries (estimate). */
+	/** The same for the policy's k retries (estimate). */
 	estimatedRecoveredPolicy: number;
 	/** The same weighted by `amount` (minor units; invoices without an amount count 0). */
 	estimatedRevenueActual: number;
@@ -116,6 +116,8 @@ export function evaluatePolicy(input: EvaluatePolicyInput): PolicyEvaluation {
 		logLoss: n ? logLoss / n : null,
 	};
 
+	const timing = normalizePolicy(input.timing ?? {});
+	const slotCache = new Map<string, CandidateSlot[]>();
 	const byInvoice = new Map<string, TrainingAttempt[]>();
 	for (const a of testSet) if (a.invoiceId) byInvoice.set(a.invoiceId, [...(byInvoice.get(a.invoiceId) ?? []), a]);
 	const comparison: PolicyComparison = {
@@ -134,16 +136,29 @@ export function evaluatePolicy(input: EvaluatePolicyInput): PolicyEvaluation {
 		const firstFailureAt = first.firstFailureAt as number;
 		comparison.invoices += 1;
 		if (retries.some((a) => a.succeeded)) comparison.observedRecovered += 1;
-		const actual = 1 - retries.reduce((acc, a) => acc * (1 - p(a)), 1);
+		// The same number of retries on both sides: the first k actually made, k at most the budget.
+		const k = Math.min(retries.length, timing.attemptBudget.attempts);
+		const actual = 1 - retries.slice(0, k).reduce((acc, a) => acc * (1 - p(a)), 1);
 
+		// The policy's schedule: the candidate times once (cached per first failure and zone), then
+		// greedily the best remaining time that keeps the spacing, one retry after another.
+		const key = `${firstFailureAt}|${first.zone}`;
+		let slots = slotCache.get(key);
+		if (!slots) {
+			slots = candidateSlots(firstFailureAt, input.timing ?? {}, first.zone, { firstFailureAt, attempts: [] });
+			slotCache.set(key, slots);
+		}
+		const slotFeatures = slots.map((s) => attemptFeatures({ ...first, at: s.at, isPayday: s.isPayday, daysSincePayday: s.daysSincePayday }, { paydayPolicy }));
 		const chosen: number[] = [];
 		let fail = 1;
-		for (let i = 0; i < retries.length; i++) {
-			const slots = candidateSlots(firstFailureAt, input.timing ?? {}, first.zone, { firstFailureAt, attempts: chosen });
+		for (let i = 0; i < k; i++) {
 			let bestP = -1;
 			let bestAt: number | undefined;
-			for (const s of slots) {
-				const q = p({ ...first, at: s.at, attemptNumber: i + 1, isPayday: s.isPayday, daysSincePayday: s.daysSincePayday });
+			const attemptNumber = attemptFeatures({ at: first.at, zone: first.zone, attemptNumber: i + 1, isPayday: false, daysSincePayday: null }).attemptNumber;
+			for (let j = 0; j < slots.length; j++) {
+				const s = slots[j];
+				if (chosen.some((c) => Math.abs(c - s.at) < timing.minSpacingSeconds)) continue;
+				const q = predict(model, { ...slotFeatures[j], attemptNumber });
 				if (q > bestP) {
 					bestP = q;
 					bestAt = s.at;

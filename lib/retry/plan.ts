@@ -22,8 +22,9 @@
  *    {@link checkNetworkRules}; none → `stop` with the reason.
  * 4. Each candidate is scored with the model ({@link predict}, the mean; or, with `random` given,
  *    one Thompson draw of the parameters shared by all candidates, {@link thompsonScorer}); no
- *    model → the priors ({@link RETRY_PRIORS}). Optionally a per-day discount prefers sooner times. The best score wins (ties: the earliest); the next
- *    ones are the runner-ups. A returned `retryAt` has always passed {@link checkNetworkRules}.
+ *    model → the priors ({@link RETRY_PRIORS}). Optionally a per-day discount prefers sooner
+ *    times. The best score wins (ties: the earliest); the next ones are the runner-ups. A
+ *    returned `retryAt` has always passed {@link checkNetworkRules}.
  */
 import { DateTime } from 'luxon';
 

@@ -13,7 +13,7 @@ export interface PlantedWorld {
 	hot?: number;
 	cold?: number;
 	seed?: number;
-	/** Attach invoice ids and a first failure per day (for evaluation). */
+	/** Attach invoice ids (one per week and hour residue) and their first failure (for evaluation). */
 	invoices?: boolean;
 }
 
@@ -38,8 +38,10 @@ export function plantedHistory(o: PlantedWorld = {}): TrainingAttempt[] {
 				const p = h === (o.hotHour ?? 10) && payday ? (o.hot ?? 0.6) : (o.cold ?? 0.12);
 				const attempt: TrainingAttempt = { at, zone, succeeded: rnd() < p, declineClass: 'insufficientFunds', declineCode: 'insufficient_funds', brand: 'visa', funding: 'debit', country: 'DE' };
 				if (o.invoices) {
-					attempt.invoiceId = `in_${d}_${i}_${h % 2}`;
-					attempt.firstFailureAt = Math.floor(day.set({ hour: 6 }).toSeconds()) - 86_400;
+					// One invoice per week and hour residue: it failed the day before the week began.
+					const week = Math.floor(d / 7);
+					attempt.invoiceId = `in_${week}_${i}_${h % 3}`;
+					attempt.firstFailureAt = Math.floor(start.plus({ days: week * 7 - 1 }).set({ hour: 6 }).toSeconds());
 					attempt.amount = 2000;
 				}
 				out.push(attempt);
