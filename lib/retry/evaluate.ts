@@ -138,7 +138,7 @@ export function evaluatePolicy(input: EvaluatePolicyInput): PolicyEvaluation {
 		if (retries.some((a) => a.succeeded)) comparison.observedRecovered += 1;
 		// The same number of retries on both sides: the first k actually made, k at most the budget.
 		const k = Math.min(retries.length, timing.attemptBudget.attempts);
-		const actual = 1 - retries.slice(0, k).reduce((acc, a) => acc * (1 - p(a)), 1);
+		const actual = 1 - retries.slice(0, k).reduce((acc, a, i) => acc * (1 - p({ ...a, attemptNumber: a.attemptNumber ?? i + 1 })), 1);
 
 		// The policy's schedule: the candidate times once (cached per first failure and zone), then
 		// greedily the best remaining time that keeps the spacing, one retry after another.
