@@ -70,7 +70,12 @@ export interface PlanRetryInput {
 	invoice: PlanInvoice;
 	/** The failure being answered (e.g. `fromInvoice(invoice)` or `fromCharge(charge)`). */
 	failure: DeclineInput;
-	/** Every attempt on the card at this merchant, Stripe's own retries included. The failure is added when it carries `created` and is not already there. */
+	/**
+	 * Every attempt on the card at this merchant, Stripe's own retries included. The failure is
+	 * added when it carries `created` and is not already there. Attempts on the card after the
+	 * first failure count as retries for spacing and the attempt budget, whichever invoice they
+	 * were for (cautious: the budget is spent sooner, never exceeded).
+	 */
 	history: readonly Attempt[];
 	/** When the invoice's first payment failed; default the earliest declined attempt in `history` since the invoice was created, else `failure.created`, else `now`. */
 	firstFailureAt?: number;

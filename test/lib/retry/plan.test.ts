@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 
 import {
+	STRIPE_BLOCK_REASONS,
 	STRIPE_DECLINE_CODES,
+	UNVERIFIED_DECLINE_CODES,
 	checkNetworkRules,
 	mulberry32,
 	planRetry,
@@ -30,7 +32,8 @@ function input(over: Partial<PlanRetryInput> & { failure?: DeclineInput } = {}):
 }
 
 describe('actions by decline class', () => {
-	const hard = STRIPE_DECLINE_CODES.filter((e) => e.class === 'neverRetry').map((e) => e.code);
+	const hard = [...STRIPE_DECLINE_CODES, ...UNVERIFIED_DECLINE_CODES, ...STRIPE_BLOCK_REASONS].filter((e) => e.class === 'neverRetry').map((e) => e.code);
+	test('the table is not empty', () => expect(hard.length).toBeGreaterThan(8));
 	test.each(hard)('hard decline %s never gets retry', (code) => {
 		const plan = planRetry(input({ failure: { decline_code: code } }));
 		expect(plan.action).not.toBe('retry');
