@@ -18,7 +18,7 @@ import { seedBusiness, type SeedReport } from './seed';
 import { API_VERSION, World } from './world';
 
 export { API_VERSION } from './world';
-export { DEFAULT_SCENARIO, TEST_CARDS, type ScenarioParams, type DeclineCode } from './scenario';
+export { DEFAULT_SCENARIO, TEST_CARDS, mergeScenario, type ScenarioParams, type DeclineCode, type PaydayRule } from './scenario';
 export { sign as signWebhookPayload } from './resources/webhooks';
 export { GLOBAL_TEST_CLOCK_ID } from './resources/testClocks';
 

@@ -137,6 +137,24 @@ export const DEFAULT_SCENARIO: ScenarioParams = {
 		DE: { main: 'Europe/Berlin' },
 		FR: { main: 'Europe/Paris' },
 		JP: { main: 'Asia/Tokyo' },
+		MX: { main: 'America/Mexico_City', states: { BCN: 'America/Tijuana', SON: 'America/Hermosillo', ROO: 'America/Cancun' } },
+		IE: { main: 'Europe/Dublin' },
+		NL: { main: 'Europe/Amsterdam' },
+		BE: { main: 'Europe/Brussels' },
+		ES: { main: 'Europe/Madrid' },
+		IT: { main: 'Europe/Rome' },
+		PT: { main: 'Europe/Lisbon' },
+		AT: { main: 'Europe/Vienna' },
+		CH: { main: 'Europe/Zurich' },
+		SE: { main: 'Europe/Stockholm' },
+		NO: { main: 'Europe/Oslo' },
+		DK: { main: 'Europe/Copenhagen' },
+		FI: { main: 'Europe/Helsinki' },
+		PL: { main: 'Europe/Warsaw' },
+		IN: { main: 'Asia/Kolkata' },
+		SG: { main: 'Asia/Singapore' },
+		HK: { main: 'Asia/Hong_Kong' },
+		NZ: { main: 'Pacific/Auckland' },
 	},
 	splitRegions: {
 		'US-TX': { zone: 'America/Denver', share: 0.1 },
@@ -150,6 +168,29 @@ export const DEFAULT_SCENARIO: ScenarioParams = {
 	retryDays: [1, 3, 5, 7],
 	afterRetries: 'cancel',
 };
+
+/**
+ * Overrides merged over the defaults. The per-country tables (`paydayPatterns`, `paydays`, `zones`, `splitRegions`)
+ * merge key by key, so `{ paydays: { JP: { day25: 1 } } }` changes Japan only; other fields replace the default.
+ */
+export function mergeScenario(overrides: Partial<ScenarioParams> = {}, base: ScenarioParams = DEFAULT_SCENARIO): ScenarioParams {
+	const p: ScenarioParams = { ...base, ...overrides };
+	for (const k of ['paydayPatterns', 'paydays', 'zones', 'splitRegions'] as const) {
+		if (overrides[k]) (p as unknown as Record<string, unknown>)[k] = { ...base[k], ...overrides[k] };
+	}
+	validateScenario(p);
+	return p;
+}
+
+/** Refuses parameters the model cannot use (unknown zones or pattern names, a funds hour outside 0-23). */
+export function validateScenario(p: ScenarioParams): void {
+	if (!Number.isInteger(p.fundsHour) || p.fundsHour < 0 || p.fundsHour > 23) throw new Error(`scenario.fundsHour must be an integer hour 0-23, got ${String(p.fundsHour)}`);
+	const zones = [...Object.values(p.zones).flatMap((z) => [z.main, ...Object.values(z.states ?? {})]), ...Object.values(p.splitRegions).map((s) => s.zone), ...Object.keys(p.timeZones)];
+	for (const z of zones) if (!IANAZone.isValidZone(z)) throw new Error(`scenario: '${z}' is not an IANA time zone`);
+	for (const [country, mix] of Object.entries(p.paydays)) {
+		for (const name of Object.keys(mix)) if (!p.paydayPatterns[name]) throw new Error(`scenario.paydays.${country}: pattern '${name}' is not in paydayPatterns`);
+	}
+}
 
 export interface Decline {
 	/** Stripe error `code` (card_declined, expired_card, incorrect_cvc, processing_error). */
@@ -422,11 +463,24 @@ function daysInMonth(y: number, m: number): number {
 	return new Date(Date.UTC(y, m, 0)).getUTCDate();
 }
 
-/** The business day on or before the given day of the month (days past the end mean the last day). */
+/**
+ * The business day on or before the given day of the month (days past the end mean the last day), as a day number
+ * (days since 1970-01-01). It may fall in the previous month: a payday on Sunday the 1st is paid on Friday the 30th.
+ */
 function onOrBeforeBusinessDay(y: number, m: number, day: number): number {
-	let d = Math.min(day, daysInMonth(y, m));
-	while (d > 1 && (weekdayOf(y, m, d) === 0 || weekdayOf(y, m, d) === 6)) d--;
-	return d;
+	let t = Date.UTC(y, m - 1, Math.min(day, daysInMonth(y, m)));
+	for (;;) {
+		const w = new Date(t).getUTCDay();
+		if (w !== 0 && w !== 6) return t / DAY_MS;
+		t -= DAY_MS;
+	}
+}
+
+/** True when the date is the (adjusted) payday of `day` in its own month or the next one. */
+function isAdjustedMonthDay(y: number, m: number, d: number, day: number): boolean {
+	const n = Date.UTC(y, m - 1, d) / DAY_MS;
+	const next = m === 12 ? [y + 1, 1] : [y, m + 1];
+	return onOrBeforeBusinessDay(y, m, day) === n || onOrBeforeBusinessDay(next[0], next[1], day) === n;
 }
 
 function nthBusinessDay(y: number, m: number, n: number): number {
@@ -449,10 +503,10 @@ export function isPayday(rule: PaydayRule, biweeklyPhase: number, y: number, m: 
 			return week % 2 === biweeklyPhase;
 		}
 		case 'monthDays':
-			return rule.days.some((day) => onOrBeforeBusinessDay(y, m, day) === d);
+			return rule.days.some((day) => isAdjustedMonthDay(y, m, d, day));
 		case 'lastWorkingDay':
-			return onOrBeforeBusinessDay(y, m, 31) === d;
+			return onOrBeforeBusinessDay(y, m, 31) === Date.UTC(y, m - 1, d) / DAY_MS;
 		case 'nthBusinessDay':
-			return nthBusinessDay(y, m, rule.n) === d || (rule.alsoDays ?? []).some((day) => onOrBeforeBusinessDay(y, m, day) === d);
+			return nthBusinessDay(y, m, rule.n) === d || (rule.alsoDays ?? []).some((day) => isAdjustedMonthDay(y, m, d, day));
 	}
 }

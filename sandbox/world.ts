@@ -3,7 +3,7 @@ import { Clock, type ClockMode } from './core/clock';
 import { Collection } from './core/store';
 import { IdGen, Rng } from './core/rng';
 import { Ledger } from './core/ledger';
-import { Scenario, DEFAULT_SCENARIO, type ScenarioParams } from './scenario';
+import { Scenario, mergeScenario, type ScenarioParams } from './scenario';
 
 export const API_VERSION = '2026-10-28.endive';
 /** Stripe keeps events for 30 days. */
@@ -101,7 +101,7 @@ export class World {
 		this.ids = new IdGen(seed);
 		this.outcomes = Rng.fork(seed, 'outcomes');
 		this.business = Rng.fork(seed, 'business');
-		this.scenario = new Scenario({ ...DEFAULT_SCENARIO, ...scenario }, seed);
+		this.scenario = new Scenario(mergeScenario(scenario), seed);
 		this.scenario.addressOf = (id) => this.customers.get(id)?.address ?? null;
 		this.ledger = new Ledger(() => this.clock.now());
 	}

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { Rng } from '../../sandbox/core/rng';
-import { DEFAULT_SCENARIO, Scenario, TEST_CARDS, decline, type DeclineCode } from '../../sandbox/scenario';
+import { DEFAULT_SCENARIO, Scenario, TEST_CARDS, decline, isPayday, mergeScenario, type DeclineCode, type PaydayRule } from '../../sandbox/scenario';
 
 const HOUR = 3600;
 const DAY = 86400;
@@ -89,5 +89,72 @@ describe('payment outcome model', () => {
 		const before = rate(10);
 		expect(after).toBeGreaterThan(0.55);
 		expect(before).toBeLessThan(0.25);
+	});
+});
+
+describe('where customers live and when they are paid', () => {
+	const profileAt = (s: Scenario, id: string, address: { country: string; state?: string }) => {
+		s.addressOf = (c) => (c === id ? address : null);
+		return s.profile(id);
+	};
+
+	it('takes the zone from the address: state first, then the country', () => {
+		const s = new Scenario(mergeScenario({ splitRegions: {} }), 1);
+		expect(profileAt(s, 'cus_a', { country: 'US', state: 'CA' }).zone).toBe('America/Los_Angeles');
+		expect(profileAt(s, 'cus_b', { country: 'US', state: 'NY' }).zone).toBe('America/New_York');
+		expect(profileAt(s, 'cus_c', { country: 'AU', state: 'WA' }).zone).toBe('Australia/Perth');
+		expect(profileAt(s, 'cus_d', { country: 'jp' }).zone).toBe('Asia/Tokyo');
+		// A move redraws the profile from the new address.
+		expect(profileAt(s, 'cus_a', { country: 'DE' }).zone).toBe('Europe/Berlin');
+	});
+
+	it('puts a share of a split region on the other side of the zone line', () => {
+		const s = new Scenario(mergeScenario({ splitRegions: { 'US-TX': { zone: 'America/Denver', share: 0.3 } } }), 2);
+		const zones = Array.from({ length: 1000 }, (_, i) => profileAt(s, `cus_${i}`, { country: 'US', state: 'TX' }).zone);
+		const denver = zones.filter((z) => z === 'America/Denver').length;
+		expect(denver).toBeGreaterThan(240);
+		expect(denver).toBeLessThan(360);
+		expect(zones.filter((z) => z !== 'America/Denver').every((z) => z === 'America/Chicago')).toBe(true);
+	});
+
+	it.each([
+		// [pattern, phase, year, month, day, payday?]
+		[{ kind: 'monthDays', days: [25] }, 0, 2026, 4, 24, true], // 25 Apr 2026 is a Saturday: paid Friday the 24th
+		[{ kind: 'monthDays', days: [25] }, 0, 2026, 4, 25, false],
+		[{ kind: 'lastWorkingDay' }, 0, 2026, 5, 29, true], // 31 May 2026 is a Sunday
+		[{ kind: 'lastWorkingDay' }, 0, 2026, 5, 31, false],
+		[{ kind: 'nthBusinessDay', n: 5 }, 0, 2026, 3, 6, true], // 2-6 March 2026
+		[{ kind: 'nthBusinessDay', n: 5, alsoDays: [20] }, 0, 2026, 3, 20, true],
+		[{ kind: 'weekly', weekday: 5 }, 0, 2026, 3, 13, true],
+		[{ kind: 'monthDays', days: [31] }, 0, 2026, 2, 27, true], // February: last day, a Saturday, moved to Friday
+		[{ kind: 'monthDays', days: [1, 15] }, 0, 2026, 10, 30, true], // Sunday 1 Nov 2026: paid Friday 30 Oct
+		[{ kind: 'monthDays', days: [1, 15] }, 0, 2026, 11, 1, false],
+	] as [PaydayRule, number, number, number, number, boolean][])('isPayday(%j, phase %i, %i-%i-%i) = %s', (rule, phase, y, m, d, expected) => {
+		expect(isPayday(rule, phase, y, m, d)).toBe(expected);
+	});
+
+	it('alternates biweekly paydays', () => {
+		const rule: PaydayRule = { kind: 'biweekly', weekday: 5 };
+		const fridays = [6, 13, 20, 27].map((d) => isPayday(rule, 0, 2026, 3, d));
+		expect(fridays).toEqual([fridays[0], !fridays[0], fridays[0], !fridays[0]]);
+		expect(isPayday(rule, 1, 2026, 3, 6)).toBe(!fridays[0]);
+	});
+
+	it('has funds arrive at the local funds hour, across a DST change', () => {
+		const s = new Scenario(mergeScenario({ paydays: { US: { semimonthly: 1 } }, splitRegions: {} }), 3);
+		profileAt(s, 'cus_ny', { country: 'US', state: 'NY' });
+		// 1 Nov 2026 is a Sunday (paid Friday 30 Oct, EDT) and DST ends that day; 15 Nov is a Sunday too (paid Fri 13th, EST).
+		expect(s.lastFundsArrival('cus_ny', Date.UTC(2026, 10, 2) / 1000)).toBe(Date.UTC(2026, 9, 30, 10) / 1000);
+		expect(s.lastFundsArrival('cus_ny', Date.UTC(2026, 10, 14) / 1000)).toBe(Date.UTC(2026, 10, 13, 11) / 1000);
+		expect(s.lastFundsArrival('cus_ny', Date.UTC(2026, 10, 13, 10, 59) / 1000)).toBe(Date.UTC(2026, 9, 30, 10) / 1000);
+	});
+
+	it('merges per-country tables key by key and refuses what it cannot use', () => {
+		const p = mergeScenario({ paydays: { JP: { lastWorkingDay: 1 } } });
+		expect(p.paydays.JP).toEqual({ lastWorkingDay: 1 });
+		expect(p.paydays.US).toEqual(DEFAULT_SCENARIO.paydays.US);
+		expect(() => mergeScenario({ fundsHour: 24 })).toThrow(/fundsHour/);
+		expect(() => mergeScenario({ zones: { XX: { main: 'Mars/Olympus' } } })).toThrow(/IANA/);
+		expect(() => mergeScenario({ paydays: { JP: { fortnightlyMoon: 1 } } })).toThrow(/paydayPatterns/);
 	});
 });
