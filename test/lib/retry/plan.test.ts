@@ -9,6 +9,7 @@ import {
 	mulberry32,
 	planRetry,
 	train,
+	update,
 	type Attempt,
 	type DeclineInput,
 	type PlanRetryInput,
@@ -87,6 +88,20 @@ describe('retry plans', () => {
 		const plan = planRetry(input({ model, failure: { created: at('2026-03-25T09:00') } }));
 		expect(plan.retryAt?.local).toBe('2026-03-31T10:00:00+02:00');
 		expect(plan.retryAt?.utc).toBe('2026-03-31T08:00:00Z');
+	});
+	test('across the autumn change (25 Oct 2026) as well: 10:00 local is 09:00 UTC again', () => {
+		const plan = planRetry(input({ model, failure: { created: at('2026-10-22T09:00') } }));
+		expect(plan.retryAt?.local).toBe('2026-10-30T10:00:00+01:00');
+		expect(plan.retryAt?.utc).toBe('2026-10-30T09:00:00Z');
+	});
+	test('online updates move the plan: outcomes recorded after each retry', () => {
+		const first = planRetry(input());
+		let m = train([], { now: 0 });
+		const failedAt = first.retryAt!.unix;
+		for (let i = 0; i < 60; i++) m = update(m, { at: failedAt, zone: ZONE, declineClass: 'insufficientFunds', declineCode: 'insufficient_funds', brand: 'visa' }, false);
+		const next = planRetry(input({ model: m }));
+		expect(next.action).toBe('retry');
+		expect(next.retryAt!.local.slice(11, 13)).not.toBe(first.retryAt!.local.slice(11, 13));
 	});
 	test('before the DST change the same local hour is 09:00 UTC', () => {
 		const plan = planRetry(input({ model, failure: { created: at('2026-03-10T09:00') } }));
