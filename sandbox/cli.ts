@@ -2,8 +2,9 @@
  * npm run sandbox -- [--seed 42] [--customers 500] [--months 12] [--balance-transactions 1000000]
  *                    [--port 12111] [--key sk_test_...] [--rate-limit live|sandbox|off] [--latency stripe|<ms>]
  *                    [--error-rate 0.01] [--rate-limit-rate 0.01] [--drop-rate 0.01] [--lost-response-rate 0.01]
- *                    [--error-after-work-rate 0.01] [--clock live|frozen]
+ *                    [--error-after-work-rate 0.01] [--clock live|frozen] [--scenario FILE.json]
  */
+import { readFileSync } from 'node:fs';
 import { startSandbox, stripeLikeLatency, API_VERSION, GLOBAL_TEST_CLOCK_ID, type SandboxOptions } from './index';
 
 const HELP = `Stripe sandbox: a stateful Stripe-compatible server on 127.0.0.1.
@@ -20,6 +21,7 @@ Options:
   --clock MODE               live (default: follows wall time) or frozen (moves only when advanced)
   --error-rate X, --rate-limit-rate X, --drop-rate X   injected fault shares (0..1) before any work
   --lost-response-rate X, --error-after-work-rate X     injected fault shares (0..1) after the work (saved for the idempotency key)
+  --scenario FILE            JSON merged over the default ScenarioParams (sandbox/scenario.ts, mergeScenario)
   --help                     this text
 `;
 
@@ -61,7 +63,7 @@ async function main(): Promise<void> {
 		process.stdout.write(HELP);
 		return;
 	}
-	const known = ['seed', 'customers', 'months', 'balance-transactions', 'port', 'key', 'rate-limit', 'latency', 'error-rate', 'rate-limit-rate', 'drop-rate', 'lost-response-rate', 'error-after-work-rate', 'clock', 'help'];
+	const known = ['seed', 'customers', 'months', 'balance-transactions', 'port', 'key', 'rate-limit', 'latency', 'error-rate', 'rate-limit-rate', 'drop-rate', 'lost-response-rate', 'error-after-work-rate', 'clock', 'scenario', 'help'];
 	for (const k of Object.keys(args)) if (!known.includes(k)) throw new Error(`Unknown option --${k}; see --help.`);
 	const customers = int(args, 'customers', 500);
 	const months = int(args, 'months', 12);
@@ -70,7 +72,17 @@ async function main(): Promise<void> {
 	const latency = args.latency;
 	const clock = args.clock ?? 'live';
 	if (clock !== 'live' && clock !== 'frozen') throw new Error(`--clock must be live or frozen, got '${clock}'.`);
+	let scenario: SandboxOptions['scenario'];
+	if (args.scenario !== undefined) {
+		try {
+			scenario = JSON.parse(readFileSync(args.scenario, 'utf8')) as SandboxOptions['scenario'];
+		} catch (e) {
+			throw new Error(`--scenario ${args.scenario}: ${(e as Error).message}`);
+		}
+		if (typeof scenario !== 'object' || scenario === null || Array.isArray(scenario)) throw new Error(`--scenario ${args.scenario} must hold a JSON object.`);
+	}
 	const opts: SandboxOptions = {
+		scenario,
 		seed: int(args, 'seed', 42),
 		port: int(args, 'port', 12111),
 		secretKey: args.key,

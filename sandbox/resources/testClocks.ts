@@ -160,6 +160,7 @@ export function registerTestClocks(r: Router, w: World, driver: ClockDriver): vo
 			url: `http://${host}/p/session/test_${w.ids.token(32)}`,
 		} as Stripe.BillingPortal.Session;
 		w.portalSessions.add(session);
+		w.emit('billing_portal.session.created', session);
 		return session;
 	});
 }

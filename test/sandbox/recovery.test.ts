@@ -163,11 +163,31 @@ describe('auto_advance=false, test clocks, billing portal (official client)', ()
 		expect(html).toContain('href="https://example.com/account"');
 		expect(html).not.toMatch(/<script|<link|src="http/);
 		expect((await fetch(`${sb.url}/p/session/test_unknown`)).status).toBe(404);
+		const created = await stripe.events.list({ type: 'billing_portal.session.created', limit: 1 });
+		expect(created.data[0].data.object).toMatchObject({ id: s.id, url: s.url });
 		const bare = await stripe.billingPortal.sessions.create({ customer: c.id });
 		expect(bare.return_url).toBeNull();
 		expect(await rejection(stripe.billingPortal.sessions.create({} as Stripe.BillingPortal.SessionCreateParams))).toMatchObject({ param: 'customer' });
 		expect(await rejection(stripe.billingPortal.sessions.create({ customer: 'cus_missing' }))).toMatchObject({ code: 'resource_missing' });
 		expect(await rejection(stripe.billingPortal.sessions.create({ customer: c.id, return_url: 'not a url' }))).toMatchObject({ param: 'return_url' });
+	});
+});
+
+describe('the global test clock on a live clock', () => {
+	it('advances the live clock to the target and follows wall time again', async () => {
+		const start = Date.UTC(2026, 5, 1) / 1000;
+		const sb = await startSandbox({ seed: 2, rateLimits: false, now: start });
+		try {
+			const stripe = stripeClient(sb);
+			const target = start + 3 * DAY;
+			await stripe.testHelpers.testClocks.advance(GLOBAL_TEST_CLOCK_ID, { frozen_time: target });
+			await until(async () => (await stripe.testHelpers.testClocks.retrieve(GLOBAL_TEST_CLOCK_ID)).status === 'ready');
+			expect(sb.clock.mode()).toBe('live');
+			expect(sb.clock.now() - target).toBeGreaterThanOrEqual(0);
+			expect(sb.clock.now() - target).toBeLessThan(5);
+		} finally {
+			await sb.close();
+		}
 	});
 });
 
