@@ -268,7 +268,7 @@ export async function seedBusiness(w: World, o: SeedOptions): Promise<SeedReport
 				const cond = w.scenario.conditionOf(pmId);
 				if (cond === 'expired_card' || cond === 'lost_card' || cond === 'stolen_card') hardDeclined.add(cust.id);
 				if (hardDeclined.has(cust.id) && r.chance(0.25)) {
-					const pm = createCardPaymentMethod(w, null, { brand: 'visa', last4: String(r.range(1000, 9999)), country: 'US', name: cust.name, email: cust.email });
+					const pm = createCardPaymentMethod(w, null, { brand: 'visa', last4: String(r.range(1000, 9999)), country: cust.address?.country ?? 'US', name: cust.name, email: cust.email });
 					pm.customer = cust.id;
 					w.update('customer.updated', cust, (c) => (c.invoice_settings = { ...c.invoice_settings, default_payment_method: pm.id }));
 					hardDeclined.delete(cust.id);

@@ -3,6 +3,7 @@ import { Clock, type ClockMode } from './core/clock';
 import { Collection } from './core/store';
 import { IdGen, Rng } from './core/rng';
 import { Ledger } from './core/ledger';
+import { GLOBAL_TEST_CLOCK_ID, globalTestClock } from './resources/testClocks';
 import { Scenario, mergeScenario, type ScenarioParams } from './scenario';
 
 export const API_VERSION = '2026-10-28.endive';
@@ -205,7 +206,7 @@ export class World {
 			case 'mtr':
 				return this.meters.get(id);
 			case 'clock':
-				return this.testClocks.get(id);
+				return id === GLOBAL_TEST_CLOCK_ID ? globalTestClock(this) : this.testClocks.get(id);
 			case 'bps':
 				return this.portalSessions.get(id);
 			default:

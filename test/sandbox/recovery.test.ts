@@ -103,6 +103,9 @@ describe('auto_advance=false, test clocks, billing portal (official client)', ()
 		expect(g).toMatchObject({ id: GLOBAL_TEST_CLOCK_ID, object: 'test_helpers.test_clock', status: 'ready', frozen_time: sb.clock.now(), livemode: false });
 		const c = await stripe.customers.create({ email: 'clock@example.com', test_clock: GLOBAL_TEST_CLOCK_ID });
 		expect(c.test_clock).toBe(GLOBAL_TEST_CLOCK_ID);
+		await sb.clock.advance(60);
+		const expanded = (await stripe.customers.retrieve(c.id, { expand: ['test_clock'] })) as Stripe.Customer;
+		expect(expanded.test_clock).toMatchObject({ id: GLOBAL_TEST_CLOCK_ID, object: 'test_helpers.test_clock', frozen_time: sb.clock.now() });
 		const sub = await stripe.subscriptions.create({ customer: c.id, items: [{ price: price.id }], default_payment_method: 'pm_card_visa' });
 		expect(sub.test_clock).toBe(GLOBAL_TEST_CLOCK_ID);
 		const target = sub.items.data[0].current_period_end + 2 * HOUR;
