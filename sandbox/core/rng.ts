@@ -1,18 +1,16 @@
-/** Deterministic pseudo-random numbers (mulberry32), forked into independent named streams. */
+import { mulberry32 } from '../../lib/retry/prng';
+
+/** Deterministic pseudo-random numbers (lib/retry/prng's mulberry32), forked into independent named streams. */
 export class Rng {
-	private state: number;
+	private readonly uniform: () => number;
 
 	constructor(seed: number) {
-		this.state = seed >>> 0;
+		this.uniform = mulberry32(seed);
 	}
 
 	/** A float in [0, 1). */
 	next(): number {
-		this.state = (this.state + 0x6d2b79f5) >>> 0;
-		let t = this.state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+		return this.uniform();
 	}
 
 	/** An integer in [0, n). */
