@@ -49,7 +49,7 @@ function hookKind(context: IHookFunctions, staticData: IDataObject): WebhookKind
 	const url = context.getNodeWebhookUrl('default');
 	const test = staticData[STATE_KEYS.test] as EndpointState | undefined;
 	if (test?.url && test.url === url) return 'test';
-	return testUrls.has(`${context.getWorkflow().id}:${context.getNode().id}:${url}`) ? 'test' : 'production';
+	return testUrls.has(testUrlKey(context)) ? 'test' : 'production';
 }
 
 /** Where each kind's endpoint state lives in the node's static data. */
@@ -57,6 +57,11 @@ const STATE_KEYS: Record<WebhookKind, string> = { production: 'endpoint', test: 
 
 /** URLs of test webhooks registered in this process (manual registration keeps no state to recognise them by). */
 const testUrls = new Set<string>();
+
+/** The key of a hook's webhook in {@link testUrls}: workflow, node and the URL the hook sees. */
+function testUrlKey(context: IHookFunctions): string {
+	return `${context.getWorkflow().id}:${context.getNode().id}:${context.getNodeWebhookUrl('default')}`;
+}
 
 function endpointSpec(context: IHookFunctions, apiVersion: string | undefined): EndpointSpec {
 	const events = normalizeEventSelection(context.getNodeParameter('events', []) as string[], { allowUnknown: true });
@@ -225,7 +230,7 @@ export class StripeRevOpsTrigger implements INodeType {
 			async checkExists(this: IHookFunctions): Promise<boolean> {
 				const staticData = this.getWorkflowStaticData('node');
 				const kind = hookKind(this, staticData);
-				if (kind === 'test') testUrls.add(`${this.getWorkflow().id}:${this.getNode().id}:${this.getNodeWebhookUrl('default')}`);
+				if (kind === 'test') testUrls.add(testUrlKey(this));
 				if (this.getNodeParameter('registration') === 'manual') return true;
 				const { client, credentials } = await stripeClient(this);
 				const outcome = await settle(endpointMatches(client, endpointSpec(this, credentials.apiVersion as string), endpointState(staticData, kind)));
@@ -235,7 +240,7 @@ export class StripeRevOpsTrigger implements INodeType {
 			async create(this: IHookFunctions): Promise<boolean> {
 				const staticData = this.getWorkflowStaticData('node');
 				const kind = hookKind(this, staticData);
-				if (kind === 'test') testUrls.add(`${this.getWorkflow().id}:${this.getNode().id}:${this.getNodeWebhookUrl('default')}`);
+				if (kind === 'test') testUrls.add(testUrlKey(this));
 				if (this.getNodeParameter('registration') === 'manual') return true;
 				const { client, credentials } = await stripeClient(this);
 				const spec = endpointSpec(this, (credentials.apiVersion as string) || undefined);
@@ -250,7 +255,7 @@ export class StripeRevOpsTrigger implements INodeType {
 				const kind = hookKind(this, staticData);
 				// Only this webhook's own memory: a test session ending never touches production's.
 				dropTriggerMemory(memoryKey(this.getWorkflow().id, this.getNode().id, kind));
-				testUrls.delete(`${this.getWorkflow().id}:${this.getNode().id}:${this.getNodeWebhookUrl('default')}`);
+				testUrls.delete(testUrlKey(this));
 				if (this.getNodeParameter('registration') === 'manual') return true;
 				const { client } = await stripeClient(this);
 				const outcome = await settle(removeEndpoint(client, endpointState(staticData, kind)));
