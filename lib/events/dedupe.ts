@@ -408,8 +408,14 @@ export class InFlightClaims {
 	claim(eventId: string, now: number): ClaimOutcome {
 		checkNow(now);
 		if (this.seen.has(eventId, now)) return 'duplicate';
-		const at = this.pending.get(eventId);
-		if (at !== undefined && now - at < this.leaseSeconds) return 'inFlight';
+		if (this.isPending(eventId, now)) return 'inFlight';
+		// Claims whose lease ran out are forgotten (oldest first: the map is in claim order), so claims that
+		// are never confirmed here (queue mode, an execution that never started) cannot pile up.
+		for (const [id, at] of this.pending) {
+			if (now - at < this.leaseSeconds) break;
+			this.pending.delete(id);
+		}
+		this.pending.delete(eventId);
 		this.pending.set(eventId, now);
 		return 'claimed';
 	}
@@ -429,10 +435,5 @@ export class InFlightClaims {
 	/** Processing failed after the claim: the next delivery goes through. */
 	release(eventId: string): void {
 		this.pending.delete(eventId);
-	}
-
-	/** Number of pending claims (expired ones included until they are claimed again). */
-	get pendingCount(): number {
-		return this.pending.size;
 	}
 }

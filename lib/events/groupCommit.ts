@@ -23,9 +23,6 @@ export class GroupCommit {
 
 	private flushing = false;
 
-	/** Largest batch written so far (for tests and diagnostics). */
-	largestBatch = 0;
-
 	/** Number of store calls made. */
 	calls = 0;
 
@@ -46,7 +43,6 @@ export class GroupCommit {
 			const batch = this.pending;
 			this.pending = [];
 			const ids = [...new Set(batch.map((w) => w.id))];
-			this.largestBatch = Math.max(this.largestBatch, ids.length);
 			this.calls++;
 			let outcome: { ok: true; processed: Set<string> } | { ok: false; error: unknown };
 			try {

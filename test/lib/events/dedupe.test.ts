@@ -280,3 +280,14 @@ describe('InFlightClaims', () => {
 		expect(claims.claim('evt_1', T0 + 60)).toBe('claimed');
 	});
 });
+
+describe('InFlightClaims memory', () => {
+	it('forgets claims whose lease ran out, so unconfirmed claims (queue mode) do not pile up', () => {
+		const claims = new InFlightClaims(new SeenEventWindow(), 60);
+		for (let i = 0; i < 1000; i++) claims.claim(`evt_${i}`, T0 + i);
+		// Only the claims of the last 60 seconds are still held.
+		expect((claims as unknown as { pending: Map<string, number> }).pending.size).toBe(60);
+		expect(claims.claim('evt_999', T0 + 1000)).toBe('inFlight');
+		expect(claims.claim('evt_0', T0 + 1000)).toBe('claimed');
+	});
+});
