@@ -10,3 +10,5 @@ export * from './model';
 export * from './plan';
 export * from './evaluate';
 export * from './pay';
+export * from './history';
+export * from './service';

@@ -122,6 +122,8 @@ export interface RetryPlan {
 	candidates: number;
 	dunning: { stage: DunningStageName; accessLevel: AccessLevel; nextStageAt: number | null; suspendAt: number; reason: string };
 	classification: DeclineClassification;
+	/** When the invoice's first payment failed (unix seconds), as the plan counted it. */
+	firstFailureAt: number;
 	/** Every step of the decision, in order. */
 	explanation: string[];
 }
@@ -175,7 +177,7 @@ export function planRetry(input: PlanRetryInput): RetryPlan {
 	const stage = dunningStage({ firstFailureAt, now, attempts: failedSoFar, lastAttemptAt, policy: input.policy?.dunning });
 	const dunning = { stage: stage.stage, accessLevel: stage.accessLevel, nextStageAt: stage.nextStageAt, suspendAt: stage.suspendAt, reason: stage.reason };
 
-	const base = { attempt, declineClass, zone, dunning, classification, explanation };
+	const base = { attempt, declineClass, zone, dunning, classification, firstFailureAt, explanation };
 	const noRetry = (action: PlanAction, decidedBy: PlanDecidedBy, reason: string, candidates = 0): RetryPlan => {
 		explanation.push(`Action: ${action}: ${reason}`);
 		return { ...base, action, retryAt: null, predictedSuccess: null, reason, runnerUps: [], decidedBy, candidates };

@@ -25,12 +25,20 @@ export interface ItemInput<Shared> {
 	context: IExecuteFunctions;
 }
 
+/** Output items with more than JSON (binary files): return `new OutputItems([...])` from an operation. */
+export class OutputItems {
+	constructor(readonly items: Array<Pick<INodeExecutionData, 'json' | 'binary'>>) {}
+}
+
+/** What an operation returns for one input item. */
+export type ItemResult = IDataObject | IDataObject[] | OutputItems;
+
 /** One outcome per input item, for operations that work on all items at once (batches). */
-export type ItemOutcome = { ok: true; json: IDataObject | IDataObject[] } | { ok: false; error: unknown };
+export type ItemOutcome = { ok: true; json: ItemResult } | { ok: false; error: unknown };
 
 export interface Operation<Shared> {
 	/** Runs once per input item; returns the output item(s) for it. */
-	item?: (input: ItemInput<Shared>) => Promise<IDataObject | IDataObject[]>;
+	item?: (input: ItemInput<Shared>) => Promise<ItemResult>;
 	/**
 	 * Runs once for all input items (e.g. a batched API call) and returns exactly one outcome per
 	 * input item, in order. A failed item does not fail the others.
@@ -77,7 +85,11 @@ export function route<Shared>(options: RouteOptions<Shared>): (this: IExecuteFun
 		const output: INodeExecutionData[] = [];
 		if (items.length === 0) return [output];
 		const shared = await options.shared(this);
-		const emit = (itemIndex: number, json: IDataObject | IDataObject[]) => {
+		const emit = (itemIndex: number, json: ItemResult) => {
+			if (json instanceof OutputItems) {
+				for (const item of json.items) output.push({ ...item, pairedItem: { item: itemIndex } });
+				return;
+			}
 			output.push(...this.helpers.constructExecutionMetaData(this.helpers.returnJsonArray(json), { itemData: { item: itemIndex } }));
 		};
 		const fail = (itemIndex: number, error: unknown) => {
