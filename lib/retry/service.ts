@@ -88,6 +88,10 @@ export interface InvoiceContext {
 	/** The reference time for this customer (unix seconds). */
 	now: number;
 	clock: { source: 'testClock' | 'realClock'; testClockId?: string };
+	/** The invoice's first payment attempt (unix seconds), when its payments are known. */
+	firstFailureAt?: number;
+	/** The default payment method changed since the failure: `failure` and `card` are the new card's, with no decline. */
+	cardChanged: boolean;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -154,10 +158,29 @@ export async function loadInvoiceContext(client: StripeClient, invoiceId: string
 		expand: ['customer', 'payments.data.payment.payment_intent'],
 	});
 	const customer = isRecord(invoice.customer) && !(invoice.customer as { deleted?: boolean }).deleted ? (invoice.customer as Stripe.Customer) : null;
-	const failure = fromInvoice(invoice);
 	const clock = await customerNow(client, customer, realNow);
 	const { now, ...rest } = clock;
-	return { invoice, customer, failure, card: cardOf(invoice, failure), now, clock: rest };
+	const failure = fromInvoice(invoice);
+	const payments = ((invoice as unknown as { payments?: { data?: Array<{ created?: number }> } }).payments?.data ?? []).map((p) => p.created).filter((t): t is number => typeof t === 'number');
+	const firstFailureAt = payments.length ? Math.min(...payments) : undefined;
+	// The card the next attempt charges: the invoice's default payment method, else the customer's.
+	// (A subscription's own default is not read: set the invoice's or the customer's.)
+	const current = idOf(invoice.default_payment_method) ?? idOf(customer?.invoice_settings?.default_payment_method);
+	if (current && failure.payment_method && current !== failure.payment_method) {
+		// The customer changed the card since the failure: its decline says nothing about the new one,
+		// which has its own network-rule history. The invoice's recovery window and dunning go on.
+		const pm = await client.get<Stripe.PaymentMethod>(encodePath`/v1/payment_methods/${current}`);
+		const card: PlanCard = { paymentMethodId: pm.id };
+		if (pm.card?.brand) card.brand = pm.card.brand;
+		if (pm.card?.fingerprint) card.fingerprint = pm.card.fingerprint;
+		if (pm.card?.funding) card.funding = pm.card.funding;
+		if (pm.card?.country) card.country = pm.card.country;
+		const fresh: DeclineInput = { payment_method: pm.id };
+		if (card.brand) fresh.brand = card.brand;
+		if (card.fingerprint) fresh.fingerprint = card.fingerprint;
+		return { invoice, customer, failure: fresh, card, now, clock: rest, firstFailureAt, cardChanged: true };
+	}
+	return { invoice, customer, failure, card: cardOf(invoice, failure), now, clock: rest, firstFailureAt, cardChanged: false };
 }
 
 function cardRef(ctx: InvoiceContext): CardRef {
@@ -209,6 +232,8 @@ export interface PlanItem {
 	message: (DunningMessage & { link: string }) | null;
 	collection: 'takenOver' | 'unchanged';
 	recorded: boolean;
+	/** The default payment method changed since the failure: the plan is for the new card. */
+	cardChanged: boolean;
 }
 
 function iso(unix: number): string {
@@ -241,6 +266,7 @@ export async function planFromContext(client: StripeClient, ctx: InvoiceContext,
 		amountRemaining: invoice.amount_remaining,
 		currency: invoice.currency,
 		now: { unix: ctx.now, utc: iso(ctx.now), clock: ctx.clock.source, ...(ctx.clock.testClockId ? { testClockId: ctx.clock.testClockId } : {}) },
+		cardChanged: ctx.cardChanged,
 	};
 	const past = history ?? (await cardHistory(client, ctx, options.historyDays));
 	const customer = ctx.customer ?? {};
@@ -251,6 +277,7 @@ export async function planFromContext(client: StripeClient, ctx: InvoiceContext,
 		history: past,
 		customer: customer as PlanRetryInput['customer'],
 		card: ctx.card,
+		firstFailureAt: ctx.firstFailureAt,
 		policy: options.policy,
 		model: options.model,
 		random: options.random,

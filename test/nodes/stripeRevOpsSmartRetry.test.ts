@@ -165,6 +165,20 @@ test('a hard decline asks for a new card instead of retrying', async () => {
 	expect((await stripe.charges.list({ customer: invoice.customer as string })).data).toHaveLength(1);
 });
 
+test('after a hard decline the customer sets a new card: the plan retries the new card, and it pays', async () => {
+	const { customer, invoice } = await failedInvoice({ card: 'tok_chargeDeclinedLostCard', locale: 'en' });
+	const pm = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } } as Stripe.PaymentMethodCreateParams);
+	await stripe.paymentMethods.attach(pm.id, { customer: customer.id });
+	await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
+	const plan = (await run({ operation: 'planRetry', modelSource: 'priors' }, [{ invoiceId: invoice.id }])).items[0].json as IDataObject & { retryAt: { unix: number } };
+	expect(plan).toMatchObject({ action: 'retry', cardChanged: true, attempt: 2 });
+	// The dunning timeline is the invoice's: it started with the first failure, not with the new card.
+	expect(plan.firstFailureAt).toBe(invoice.created);
+	await sb.clock.set(plan.retryAt.unix);
+	const paid = (await run({ operation: 'retryPayment', composeMessage: false, modelSource: 'priors' }, [plan])).items[0].json;
+	expect(paid).toMatchObject({ outcome: 'paid', invoiceStatus: 'paid' });
+});
+
 /** A proxy to the sandbox that lets the work of the first `POST …/pay` happen and then drops its response. */
 async function lossyProxy(target: string): Promise<{ url: string; dropped: () => number; close: () => Promise<void> }> {
 	let dropped = 0;
