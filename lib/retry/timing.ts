@@ -565,3 +565,40 @@ export function learnPaydays(history: PaymentOutcome[], options: LearnPaydaysOpt
 		: `no day beats the base rate ${baseRate.toFixed(3)} by ${minLift}× with ≥ ${minPerDay} attempts`;
 	return { paydays, baseRate, samples, byDay, reason };
 }
+
+/** A candidate time with a score (a predicted or sampled success probability). */
+export interface ScoredTime {
+	at: number;
+	score: number;
+}
+
+/** What {@link chooseWithinBudget} picked. */
+export interface BudgetedChoice<T extends ScoredTime> {
+	/** The time to try now: the earliest of `chosen`. */
+	next: T;
+	/** The times the remaining budget would be spent on, earliest first. */
+	chosen: T[];
+}
+
+/**
+ * Which candidate to try next when `budget` tries remain: the best set of at most `budget` times
+ * at least `minSpacingSeconds` apart (greedy by score, ties to the earlier time), and of that set
+ * the earliest. Why not simply the best-scored time: a failed try at time t forfeits every
+ * candidate before t, so spending the first try on a late high-scored time throws away the
+ * earlier tries the budget allowed. With independent tries, the chance that one of them succeeds
+ * is 1 − Π(1 − p), which the set with the highest scores maximizes; trying its members in time
+ * order loses none of them. Re-run after each outcome with the candidates that remain (and an
+ * updated model): the set adapts. `null` when there is no candidate or no budget.
+ */
+export function chooseWithinBudget<T extends ScoredTime>(candidates: readonly T[], budget: number, minSpacingSeconds: number): BudgetedChoice<T> | null {
+	if (!(budget >= 1) || candidates.length === 0) return null;
+	const ranked = [...candidates].sort((a, b) => b.score - a.score || a.at - b.at);
+	const chosen: T[] = [];
+	for (const c of ranked) {
+		if (chosen.length >= Math.floor(budget)) break;
+		if (chosen.some((x) => Math.abs(x.at - c.at) < minSpacingSeconds)) continue;
+		chosen.push(c);
+	}
+	chosen.sort((a, b) => a.at - b.at);
+	return { next: chosen[0], chosen };
+}

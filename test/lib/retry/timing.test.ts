@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 
 import {
+	chooseWithinBudget,
 	DEFAULT_TIMING_POLICY,
 	TIMING_ERRORS,
 	atLocalHour,
@@ -328,5 +329,38 @@ describe('learnPaydays: days of the month with a success lift', () => {
 		expect(day1).toMatchObject({ attempts: 60, successes: 36 });
 		expect(r.baseRate).toBeCloseTo((36 + 175 * 30 * 0 + (1810 - 60) * 0.3) / 1810, 10);
 		expect(r.reason).toContain('1');
+	});
+});
+
+describe('chooseWithinBudget', () => {
+	const H = 3600;
+	test('spends the budget on the best-scored times and tries the earliest of them first', () => {
+		// A late payday-like peak (0.6) and earlier ordinary times (0.2): with 3 tries, one ordinary time comes first.
+		const slots = [
+			{ at: 0 * H, score: 0.2 },
+			{ at: 12 * H, score: 0.21 },
+			{ at: 100 * H, score: 0.6 },
+			{ at: 112 * H, score: 0.55 },
+			{ at: 200 * H, score: 0.1 },
+		];
+		expect(chooseWithinBudget(slots, 3, 12 * H)).toEqual({ next: slots[1], chosen: [slots[1], slots[2], slots[3]] });
+		// One try left: the best time, however late (what planRetry's single best pick does).
+		expect(chooseWithinBudget(slots, 1, 12 * H)?.next).toBe(slots[2]);
+		// More budget than times: all of them, the first now.
+		expect(chooseWithinBudget(slots, 8, 12 * H)?.chosen).toHaveLength(5);
+	});
+	test('keeps the chosen times apart by the minimum spacing', () => {
+		const slots = [
+			{ at: 0, score: 0.5 },
+			{ at: H, score: 0.49 },
+			{ at: 2 * H, score: 0.48 },
+			{ at: 13 * H, score: 0.1 },
+		];
+		expect(chooseWithinBudget(slots, 2, 12 * H)?.chosen.map((s) => s.at)).toEqual([0, 13 * H]);
+		expect(chooseWithinBudget(slots, 2, 0)?.chosen.map((s) => s.at)).toEqual([0, H]);
+	});
+	test('nothing to choose with no candidate or no budget', () => {
+		expect(chooseWithinBudget([], 3, 0)).toBeNull();
+		expect(chooseWithinBudget([{ at: 0, score: 1 }], 0, 0)).toBeNull();
 	});
 });
