@@ -58,17 +58,29 @@ class Bucketed {
 	constructor(private readonly rate: number) {
 		this.tokens = rate;
 	}
-	take(): boolean {
+	/** Takes `n` tokens (a meter event stream request costs one per event). */
+	take(n = 1): boolean {
 		const now = performance.now();
 		this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) / 1000) * this.rate);
 		this.last = now;
-		if (this.tokens < 1) return false;
-		this.tokens -= 1;
+		if (this.tokens < n) return false;
+		this.tokens -= n;
 		return true;
 	}
 }
 
 const MAX_BODY = 2 * 1024 * 1024;
+
+/** Events in a meter event stream body (at least 1: a malformed body still costs a token). */
+function streamEventCount(rawBody: string | Buffer | undefined): number {
+	if (!rawBody) return 1;
+	try {
+		const events = (JSON.parse(String(rawBody)) as { events?: unknown }).events;
+		return Array.isArray(events) ? Math.max(1, events.length) : 1;
+	} catch {
+		return 1;
+	}
+}
 /** Stripe prunes keys once they are at least 24 hours old (https://docs.stripe.com/api/idempotent_requests). */
 const IDEMPOTENCY_TTL = 24 * 3600;
 /** "Idempotency keys are up to 255 characters long" (same page). */
@@ -233,8 +245,9 @@ export class SandboxServer {
 		}
 
 		// Rate limits (429 + Stripe-Rate-Limited-Reason).
+		// The meter event stream is limited in events per second (10,000), not requests.
 		const bucket = this.buckets[matched.route.bucket];
-		if (bucket && !bucket.take()) {
+		if (bucket && !bucket.take(matched.route.bucket === 'meter_stream' ? streamEventCount(rawBody) : 1)) {
 			return this.sendError(res, rateLimited(matched.route.bucket === 'ops' ? 'global-rate' : 'endpoint-rate'), requestId);
 		}
 

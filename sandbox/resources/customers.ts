@@ -168,13 +168,17 @@ export function registerCustomers(r: Router, w: World): void {
 	r.post('/v1/customers', ({ params }) => createCustomer(w, params.allow(CUSTOMER_PARAMS)));
 	r.get('/v1/customers/search', ({ params }) => {
 		const query = params.str('query', true);
-		const clauses = query.split(/\s+(?:AND)\s+/i).map((c) => {
+		// Stripe's query language joins clauses with AND or with OR, never both in one query.
+		const hasAnd = /\s+AND\s+/i.test(query);
+		const hasOr = /\s+OR\s+/i.test(query);
+		if (hasAnd && hasOr) throw invalidParam('query', 'A search query cannot combine AND and OR.');
+		const clauses = query.split(hasOr ? /\s+OR\s+/i : /\s+AND\s+/i).map((c) => {
 			const m = /^(metadata\[['"]([^'"]+)['"]\]|[a-z_]+)\s*(:|~)\s*['"]([^'"]*)['"]$/.exec(c.trim());
 			if (!m) throw invalidParam('query', `Could not parse the search query near '${c}'. Use field:'value', e.g. email:'jenny@example.com'.`);
 			return { field: m[1], metaKey: m[2], op: m[3], value: m[4] };
 		});
 		const data = [...w.customers.values()].reverse().filter((c) =>
-			clauses.every((cl) => {
+			clauses[hasOr ? 'some' : 'every']((cl) => {
 				const v = cl.metaKey ? c.metadata[cl.metaKey] : String((c as unknown as Record<string, unknown>)[cl.field] ?? '');
 				if (v === undefined) return false;
 				return cl.op === ':' ? v === cl.value : v.toLowerCase().includes(cl.value.toLowerCase());

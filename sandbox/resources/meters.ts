@@ -30,7 +30,14 @@ interface Recorded {
 	meter: string;
 	customer: string;
 	index: number;
+	/** When Stripe received the event (test-clock time): cancels are accepted for 24 hours. */
+	receivedAt: number;
 }
+
+/** Stripe: event_name and identifier are at most 100 characters. */
+export const METER_EVENT_MAX_NAME = 100;
+/** Meter event adjustments (cancel) are accepted for events received in the last 24 hours. */
+export const CANCEL_WINDOW = 24 * 3600;
 
 /** Usage store: per meter and customer, the events' timestamps and values (compact arrays). */
 export class MeterUsage {
@@ -51,7 +58,7 @@ export class MeterUsage {
 		return this.identifiers.has(identifier);
 	}
 
-	record(meter: string, customer: string, ts: number, value: number, identifier: string): void {
+	record(meter: string, customer: string, ts: number, value: number, identifier: string, receivedAt = 0): void {
 		let byCustomer = this.series.get(meter);
 		if (!byCustomer) this.series.set(meter, (byCustomer = new Map()));
 		let s = byCustomer.get(customer);
@@ -59,7 +66,12 @@ export class MeterUsage {
 		s.ts.push(ts);
 		s.value.push(value);
 		s.live.push(true);
-		this.identifiers.set(identifier, { meter, customer, index: s.ts.length - 1 });
+		this.identifiers.set(identifier, { meter, customer, index: s.ts.length - 1, receivedAt });
+	}
+
+	/** When the event with this identifier was received, if it exists. */
+	receivedAt(identifier: string): number | undefined {
+		return this.identifiers.get(identifier)?.receivedAt;
 	}
 
 	cancel(identifier: string): boolean {
@@ -132,6 +144,8 @@ function checkWindow(w: World, ts: number, param: string): void {
 /** Validates and records one meter event; throws a Stripe-shaped error when the event is refused. */
 function ingest(w: World, e: MeterEventInput, param: string): Meter | null {
 	const usage = meterUsage(w);
+	if (e.event_name.length > METER_EVENT_MAX_NAME) throw invalidParam(`${param}event_name`, `event_name must be at most ${METER_EVENT_MAX_NAME} characters (got ${e.event_name.length}).`);
+	if (e.identifier.length > METER_EVENT_MAX_NAME) throw invalidParam(`${param}identifier`, `identifier must be at most ${METER_EVENT_MAX_NAME} characters (got ${e.identifier.length}).`);
 	checkWindow(w, e.timestamp, `${param}timestamp`);
 	if (usage.has(e.identifier)) {
 		throw invalidParam(`${param}identifier`, `An event with identifier '${e.identifier}' already exists; identifiers must be unique for at least 24 hours.`, 'duplicate_meter_event');
@@ -152,7 +166,7 @@ function ingest(w: World, e: MeterEventInput, param: string): Meter | null {
 		value = Number(raw);
 		if (!Number.isFinite(value)) throw invalidParam(`${param}payload[${key}]`, `Meter event value must be a number, got '${raw}'.`);
 	}
-	usage.record(meter.id, customer, e.timestamp, value, e.identifier);
+	usage.record(meter.id, customer, e.timestamp, value, e.identifier, w.now());
 	return meter;
 }
 
@@ -275,6 +289,10 @@ export function registerMeters(r: Router, w: World): void {
 		const cancel = p.obj('cancel');
 		const identifier = cancel?.str('identifier');
 		if (!identifier) throw missingParam('cancel[identifier]');
+		const received = usage.receivedAt(identifier);
+		if (received !== undefined && w.now() - received > CANCEL_WINDOW) {
+			throw invalidParam('cancel[identifier]', `The meter event '${identifier}' was received more than 24 hours ago; only events received in the last 24 hours can be canceled.`);
+		}
 		if (!usage.cancel(identifier)) throw invalidParam('cancel[identifier]', `No meter event with identifier '${identifier}' to cancel (or it was already canceled).`, 'resource_missing');
 		return { eventName, type, identifier };
 	};
