@@ -71,6 +71,7 @@ const SEED = int(flags, 'seed', 42, 0);
 const CUSTOMERS = int(flags, 'customers', 2000);
 const MONTHS = int(flags, 'months', 12);
 const LIVE_MONTHS = int(flags, 'live-months', 3);
+const CROSSES = flags['no-crosses'] === undefined; // --no-crosses: the model without its crosses, for comparison
 const NOW = int(flags, 'now', 1_780_000_000); // 2026-05-28T20:26:40Z: the end of the seeded history
 const scenarioFile = typeof flags.scenario === 'string' ? resolve(process.cwd(), flags.scenario) : null;
 const overrides = scenarioFile ? JSON.parse(readFileSync(scenarioFile, 'utf8')) : {};
@@ -216,6 +217,10 @@ async function runLive(name, sb, policy) {
 			out.byCode[st.code].recovered++;
 			out.byCode[st.code].recoveredUsd += usd;
 		}
+		if (process.env.BENCH_DEBUG) {
+			const local = retry.localParts(now, retry.resolveTimeZone({ address: st.customer.address, metadata: st.customer.metadata, cardCountry: card.country }).zone);
+			log(`try ${name} ${st.code} ${st.customer.address?.country} ${local.iso} wd=${local.weekday} n=${st.retries} ${res.outcome}`);
+		}
 		return { sent: true, outcome: res.outcome, history, card };
 	}
 
@@ -260,9 +265,9 @@ async function makeOurs(sb) {
 	const t0 = Date.now();
 	const hist = await retry.loadTrainingAttempts(client, { from, to: NOW });
 	const payOutcomes = hist.attempts.filter((a) => a.declineClass === 'insufficientFunds').map((a) => ({ at: a.at, succeeded: a.succeeded, zone: a.zone }));
-	const learned = retry.learnPaydays(payOutcomes, { minSamples: 100, minSamplesPerDay: 10 });
+	const learned = retry.learnPaydays(payOutcomes, { minSamples: 100, minSamplesPerDay: 10, minZ: 3 });
 	const timing = { businessDays: [1, 2, 3, 4, 5, 6, 7], attemptBudget: BUDGET, recoveryWindowSeconds: 14 * DAY, paydays: learned.paydays.length ? learned.paydays : [] };
-	let model = retry.train(hist.attempts, { now: NOW, paydayPolicy: timing });
+	let model = retry.train(hist.attempts, { now: NOW, paydayPolicy: timing, crosses: CROSSES });
 	log(`ours: trained on ${hist.attempts.length} retries of ${hist.invoices} invoices (${hist.charges} charges, ${hist.firstCharges} first charges) in ${Date.now() - t0} ms; paydays learned: ${JSON.stringify(learned.paydays)} (${learned.reason})`);
 	const random = retry.mulberry32(SEED ^ 0x5eed);
 	const policyFor = { timing };

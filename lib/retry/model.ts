@@ -51,6 +51,8 @@ export const MODEL_FEATURES = [
 	'daysSinceFailure',
 	'attemptNumber',
 	'customerHistory',
+	'timeOfWeek',
+	'countryDayOfMonth',
 ] as const;
 
 export type ModelFeature = (typeof MODEL_FEATURES)[number];
@@ -79,6 +81,8 @@ export interface RetryModel {
 	features: Partial<Record<ModelFeature, Record<string, BetaCounts>>>;
 	/** Attempts learned from (training plus updates). */
 	samples: number;
+	/** Whether the crosses `timeOfWeek` and `countryDayOfMonth` are learned (`train` with `crosses: true`); absent: not. */
+	crosses?: boolean;
 	/** The earliest and latest attempt learned from (unix seconds), `null` with none. */
 	dataRange: { from: number; to: number } | null;
 }
@@ -210,6 +214,14 @@ export interface FeatureOptions {
  * in 5-day bands (`1-5` … `26-31`), payday yes/no, days since payday `0`/`1-3`/`4-7`/`8-14`/`15+`,
  * days since the first failure `0`/`1`/`2-3`/`4-7`/`8-14`/`15+`, attempt number `1`…`7`/`8+`,
  * customer history `none`/`<50%`/`50-80%`/`80-95%`/`95%+`. Codes and card fields lower-cased.
+ *
+ * Two crosses, only with a decline class, because when money arrives depends on the class and
+ * the place, and a naive-Bayes sum of separate weekday, hour and day buckets cannot say "Friday
+ * afternoon" or "the end of the month in Germany":
+ * - `timeOfWeek`: class, local weekday and 3-hour band (`insufficientFunds|5|12-14`): weekly and
+ *   fortnightly paydays and the hour funds clear;
+ * - `countryDayOfMonth`: class, card country and the day-of-month band
+ *   (`insufficientFunds|DE|26-31`): monthly paydays differ by country's payroll habits.
  */
 export function attemptFeatures(input: AttemptFeaturesInput, options: FeatureOptions = {}, cache = new Map<string, boolean>()): FeatureBuckets {
 	const t = DateTime.fromSeconds(input.at, { zone: input.zone });
@@ -237,6 +249,11 @@ export function attemptFeatures(input: AttemptFeaturesInput, options: FeatureOpt
 		f.daysSinceFailure = band(days, [0, 1, 3, 7, 14], ['0', '1', '2-3', '4-7', '8-14', '15+']);
 	}
 	if (input.attemptNumber !== undefined) f.attemptNumber = input.attemptNumber >= 8 ? '8+' : String(Math.max(1, Math.floor(input.attemptNumber)));
+	if (input.declineClass) {
+		const hb = hourBand(t.hour) * 3;
+		f.timeOfWeek = `${input.declineClass}|${t.weekday}|${hb}-${hb + 2}`;
+		if (f.country) f.countryDayOfMonth = `${input.declineClass}|${f.country}|${f.dayOfMonth}`;
+	}
 	if (input.customerSuccessRate !== undefined) {
 		const r = input.customerSuccessRate;
 		f.customerHistory = r === null ? 'none' : r < 0.5 ? '<50%' : r < 0.8 ? '50-80%' : r < 0.95 ? '80-95%' : '95%+';
@@ -293,10 +310,20 @@ export interface TrainOptions extends FeatureOptions {
 	strength?: number;
 	/** Override the log-odds weight w. */
 	weight?: number;
+	/**
+	 * Also learn the crosses `timeOfWeek` and `countryDayOfMonth` (see {@link attemptFeatures}); off by
+	 * default. Worth it with a few thousand retries in the history; with less, their buckets stay
+	 * near the global rate anyway (shrinkage), but they double-count what weekday, hour and day say.
+	 */
+	crosses?: boolean;
 }
+
+/** The features that are crosses: learned only by a model trained with `crosses: true`. */
+export const CROSS_FEATURES: readonly ModelFeature[] = ['timeOfWeek', 'countryDayOfMonth'];
 
 function bump(model: RetryModel, buckets: FeatureBuckets, succeeded: boolean): void {
 	for (const [feature, bucket] of Object.entries(buckets) as Array<[ModelFeature, string]>) {
+		if (!model.crosses && CROSS_FEATURES.includes(feature)) continue;
 		const table = (model.features[feature] ??= {});
 		const c = (table[bucket] ??= { a: 0, b: 0 });
 		if (succeeded) c.a += 1;
@@ -316,6 +343,7 @@ export function train(attempts: readonly TrainingAttempt[], options: TrainOption
 	const model = options.priors === false ? emptyModel(options.now) : priorModel(options.now);
 	if (options.strength !== undefined) model.priors.strength = options.strength;
 	if (options.weight !== undefined) model.priors.weight = options.weight;
+	if (options.crosses) model.crosses = true;
 	const sorted = [...attempts].sort((x, y) => x.at - y.at);
 	const perCustomer = new Map<string, BetaCounts>();
 	const cache = new Map<string, boolean>();

@@ -512,6 +512,12 @@ export interface LearnPaydaysOptions {
 	minSamples?: number;
 	/** Rate ÷ base rate a day needs to count as a payday (default 1.25). */
 	minLift?: number;
+	/**
+	 * A one-sided test against chance: a day also needs z = (rate − base) / √(base·(1 − base)/n)
+	 * of at least this (default none). With 31 days tested, z ≥ 3 keeps the days that chance alone
+	 * would give about once in 25 histories.
+	 */
+	minZ?: number;
 }
 
 /**
@@ -554,14 +560,16 @@ export function learnPaydays(history: PaymentOutcome[], options: LearnPaydaysOpt
 	if (samples < minTotal) {
 		return { paydays: [], baseRate, samples, byDay, reason: `only ${samples} attempts; ${minTotal} needed to learn paydays` };
 	}
-	const qualifies = (e: (typeof byDay)[number]) => e.attempts >= minPerDay && e.lift >= minLift;
+	const minZ = options.minZ ?? Number.NEGATIVE_INFINITY;
+	const z = (e: (typeof byDay)[number]) => (baseRate > 0 && baseRate < 1 ? (e.rate - baseRate) / Math.sqrt((baseRate * (1 - baseRate)) / e.attempts) : 0);
+	const qualifies = (e: (typeof byDay)[number]) => e.attempts >= minPerDay && e.lift >= minLift && z(e) >= minZ;
 	const lastQualifies = byDay.some((e) => e.day === 'last' && qualifies(e));
 	const paydays: PaydayRule[] = byDay
 		.filter((e) => e.day !== 'last' && qualifies(e) && !(lastQualifies && (e.day as number) >= 28))
 		.map((e) => e.day as number);
 	if (lastQualifies) paydays.push('last');
 	const reason = paydays.length
-		? `days with a success rate ≥ ${minLift}× the base rate ${baseRate.toFixed(3)} (≥ ${minPerDay} attempts each): ${paydays.join(', ')}`
+		? `days with a success rate ≥ ${minLift}× the base rate ${baseRate.toFixed(3)} (≥ ${minPerDay} attempts each${options.minZ !== undefined ? `, z ≥ ${options.minZ}` : ''}): ${paydays.join(', ')}`
 		: `no day beats the base rate ${baseRate.toFixed(3)} by ${minLift}× with ≥ ${minPerDay} attempts`;
 	return { paydays, baseRate, samples, byDay, reason };
 }

@@ -144,3 +144,56 @@ describe('Thompson sampling', () => {
 		expect(Math.abs(s / 4000 - predict(m, f))).toBeLessThan(0.05);
 	});
 });
+
+describe('crosses: timeOfWeek and countryDayOfMonth', () => {
+	// Insufficient funds clears on Friday afternoons in the US (weekly pay) and at the end of the month in Germany;
+	// temporary declines clear at any time. Separate weekday, hour and day buckets blur both.
+	function world(n: number): import('../../../lib/retry').TrainingAttempt[] {
+		const rnd = mulberry32(7);
+		const out: import('../../../lib/retry').TrainingAttempt[] = [];
+		for (let i = 0; i < n; i++) {
+			const us = rnd() < 0.5;
+			const zone = us ? 'America/New_York' : ZONE;
+			const t = DateTime.fromSeconds(NOW - Math.floor(rnd() * 300 * 86400), { zone }).set({ hour: 8 + Math.floor(rnd() * 13), minute: 0 });
+			const cls = rnd() < 0.6 ? 'insufficientFunds' : 'temporary';
+			const hot = cls === 'insufficientFunds' && (us ? t.weekday === 5 && t.hour >= 12 : t.day >= 26);
+			const p = cls === 'temporary' ? 0.4 : hot ? 0.8 : 0.1;
+			out.push({ at: Math.floor(t.toSeconds()), zone, declineClass: cls, country: us ? 'US' : 'DE', succeeded: rnd() < p });
+		}
+		return out;
+	}
+	const history = world(6000);
+	const withCrosses = train(history, { now: NOW, crosses: true });
+	const without = train(history, { now: NOW });
+	const p = (m: typeof without, iso: string, zone: string, country: string) => predict(m, attemptFeatures({ at: at(iso, zone), zone, declineClass: 'insufficientFunds', country }));
+
+	test('are bucketed with the class, and learned only when asked', () => {
+		const f = attemptFeatures({ at: at('2026-07-17T14:30', 'America/New_York'), zone: 'America/New_York', declineClass: 'insufficientFunds', country: 'us' });
+		expect(f.timeOfWeek).toBe('insufficientFunds|5|12-14');
+		expect(f.countryDayOfMonth).toBe('insufficientFunds|US|16-20');
+		expect(attemptFeatures({ at: NOW, zone: ZONE }).timeOfWeek).toBeUndefined();
+		expect(withCrosses.crosses).toBe(true);
+		expect(Object.keys(withCrosses.features.timeOfWeek ?? {}).length).toBeGreaterThan(20);
+		expect(without.features.timeOfWeek).toBeUndefined();
+		expect(without.features.countryDayOfMonth).toBeUndefined();
+		// An online update of a model without crosses does not start them.
+		expect(update(without, f, true).features.timeOfWeek).toBeUndefined();
+		expect(update(withCrosses, f, true).features.timeOfWeek?.['insufficientFunds|5|12-14'].a).toBe((withCrosses.features.timeOfWeek?.['insufficientFunds|5|12-14'].a ?? 0) + 1);
+	});
+
+	test('tell Friday afternoon in New York and month end in Berlin from the times around them, better than the separate buckets', () => {
+		const gap = (m: typeof without) => ({
+			us: p(m, '2026-07-17T14:00', 'America/New_York', 'US') - p(m, '2026-07-16T14:00', 'America/New_York', 'US'),
+			usMorning: p(m, '2026-07-17T14:00', 'America/New_York', 'US') - p(m, '2026-07-17T09:00', 'America/New_York', 'US'),
+			de: p(m, '2026-07-28T14:00', ZONE, 'DE') - p(m, '2026-07-17T14:00', ZONE, 'DE'),
+		});
+		const c = gap(withCrosses);
+		const w = gap(without);
+		expect(c.us).toBeGreaterThan(0.1);
+		expect(c.usMorning).toBeGreaterThan(0.1);
+		expect(c.de).toBeGreaterThan(0.3);
+		expect(c.us).toBeGreaterThan(w.us + 0.05);
+		expect(c.usMorning).toBeGreaterThan(w.usMorning + 0.05);
+		expect(c.de).toBeGreaterThan(w.de + 0.05);
+	});
+});

@@ -20,6 +20,7 @@ import {
 	type TimingPolicy,
 	type Weekday,
 } from '../../../lib/retry/timing';
+import { mulberry32 } from '../../../lib/retry/prng';
 
 /** Unix seconds of a UTC wall time: the expectations below are worked out by hand from the zones' offsets. */
 const utc = (y: number, mo: number, d: number, h = 0, mi = 0) => Date.UTC(y, mo - 1, d, h, mi) / 1000;
@@ -362,5 +363,25 @@ describe('chooseWithinBudget', () => {
 	test('nothing to choose with no candidate or no budget', () => {
 		expect(chooseWithinBudget([], 3, 0)).toBeNull();
 		expect(chooseWithinBudget([{ at: 0, score: 1 }], 0, 0)).toBeNull();
+	});
+});
+
+describe('learnPaydays: minZ', () => {
+	test('keeps a day only when its lift is unlikely to be chance', () => {
+		const zone = 'UTC';
+		const rnd = mulberry32(3);
+		const h: PaymentOutcome[] = [];
+		// 31 days × 40 attempts at 20 %, the 25th at 60 %: with 40 attempts a day, some ordinary day lifts by chance.
+		for (let d = 1; d <= 31; d++) {
+			for (let i = 0; i < 40; i++) {
+				const at = Math.floor(DateTime.fromObject({ year: 2026, month: 1 + (i % 12), day: Math.min(d, 28), hour: 10 }, { zone }).toSeconds());
+				h.push({ at: d > 28 ? at + (d - 28) * 86400 : at, zone, succeeded: rnd() < (d === 25 ? 0.6 : 0.2) });
+			}
+		}
+		const loose = learnPaydays(h, { minSamplesPerDay: 30, minLift: 1.25 });
+		const strict = learnPaydays(h, { minSamplesPerDay: 30, minLift: 1.25, minZ: 3 });
+		expect(loose.paydays.length).toBeGreaterThan(1);
+		expect(strict.paydays).toEqual([25]);
+		expect(strict.reason).toContain('z ≥ 3');
 	});
 });
