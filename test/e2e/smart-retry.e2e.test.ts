@@ -15,7 +15,8 @@
  * The user-edited placeholders of the templates are replaced as a user would: the product API's URL by a
  * recording server, Stripe's host in the Get Customer request by the sandbox's URL.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import * as path from 'node:path';
 
@@ -60,6 +61,8 @@ let n8n: N8nInstance;
 let executions: ExecutionsReader;
 let smtp: SmtpServer;
 let product: RecordingServer;
+/** Set by the Wait-based test: its two waiting executions and their plans. */
+const waitingRuns: Array<{ executionId: string; invoiceId: string; customerId: string; plan: PlanJson }> = [];
 let recovery: WorkflowJson;
 let scheduled: WorkflowJson;
 const planner = loadFixture<WorkflowJson>('smart-retry-plan.workflow.json');
@@ -248,6 +251,26 @@ async function plan(invoiceId: string): Promise<PlanJson> {
 	return JSON.parse(text) as PlanJson;
 }
 
+/** The Node 24 that runs n8n (scripts/n8n/env.mjs, runtimePaths): its node:sqlite reads and writes n8n's database. */
+function n8nNode(): string {
+	if (process.env.N8N_E2E_NODE) return path.resolve(process.env.N8N_E2E_NODE);
+	const cache = process.env.N8N_E2E_CACHE_DIR ? path.resolve(process.env.N8N_E2E_CACHE_DIR) : path.join(ROOT, '.cache', 'e2e');
+	const pinned = path.join(cache, 'n8n', 'node_modules', `node-${process.platform}-${process.arch}`, 'bin', 'node');
+	return existsSync(pinned) ? pinned : process.execPath;
+}
+
+/** Runs `script` (gets `db`, a DatabaseSync, and `input`) on n8n's SQLite database; returns its result. */
+function withN8nDatabase<T>(script: string, input: unknown): T {
+	const code = `const { DatabaseSync } = require('node:sqlite');
+const db = new DatabaseSync(${JSON.stringify(path.join(n8n.n8nFolder, 'database.sqlite'))});
+db.exec('PRAGMA busy_timeout = 10000');
+const input = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+const result = (() => { ${script} })();
+db.close();
+process.stdout.write(JSON.stringify(result ?? null));`;
+	return JSON.parse(execFileSync(n8nNode(), ['--no-warnings', '-e', code], { input: JSON.stringify(input) }).toString('utf8')) as T;
+}
+
 beforeAll(async () => {
 	sandbox = await startSandbox({ seed: 88, rateLimits: false, clock: 'frozen', scenario: SCENARIO, webhooks: { autoDeliver: false } });
 	stripe = new Stripe(sandbox.secretKey, { host: '127.0.0.1', port: sandbox.port, protocol: 'http', maxNetworkRetries: 0 });
@@ -302,39 +325,44 @@ describe('Smart Retry templates in a real n8n', () => {
 
 		const insufficient = await failedInvoice('wait-insufficient');
 		const lost = await failedInvoice('wait-lost-card', { token: 'tok_chargeDeclinedLostCard' });
+		const declines = await failedInvoice('wait-declines', { token: 'tok_chargeDeclined' });
 		await sandbox.deliverWebhooks();
 		// n8n may answer 409 for a moment right after publishing; Stripe (the sandbox) retries those.
 		const acknowledged = () => sandbox.webhookLog().filter((delivery) => delivery.endpoint === endpoint.id && delivery.status === 200).length;
-		for (let round = 0; round < 5 && acknowledged() < 2; round++) {
+		for (let round = 0; round < 5 && acknowledged() < 3; round++) {
 			await new Promise((resolve) => setTimeout(resolve, 1000));
 			await sandbox.clock.advance(60);
 			await sandbox.deliverWebhooks();
 		}
-		expect(acknowledged()).toBe(2);
+		expect(acknowledged()).toBe(3);
 
-		const settled = await waitFor('both executions to reach their end or the Wait node', async () => {
+		const settled = await waitFor('the 3 executions to reach their end or the Wait node', async () => {
 			const list = await listExecutions(recovery.id);
-			return list.length === 2 && list.every((execution) => ['success', 'waiting', 'error', 'crashed'].includes(execution.status)) ? list : undefined;
+			return list.length === 3 && list.every((execution) => ['success', 'waiting', 'error', 'crashed'].includes(execution.status)) ? list : undefined;
 		});
 		const all = await executions.all(recovery.id);
 		const byInvoice = (invoiceId: string) => all.find((execution) => firstItem(execution, 'Plan Retry')?.invoiceId === invoiceId)!;
 
-		// Insufficient funds: a retry, planned and recorded in Stripe; the execution waits in the Wait node until retryAt.
-		const waiting = byInvoice(insufficient.invoice.id as string);
-		expect(waiting).toBeDefined();
-		const planned = firstItem(waiting, 'Plan Retry') as unknown as PlanJson;
-		expect(planned).toMatchObject({ action: 'retry', attempt: 2, customerId: insufficient.customer.id });
-		expect(planned.retryAt!.unix * 1000).toBeGreaterThan(Date.now() + 3600_000);
-		const summary = settled.find((execution) => String(execution.id) === String(waiting.id))!;
-		expect(summary.status).toBe('waiting');
-		expect(Date.parse(summary.waitTill!)).toBe(planned.retryAt!.unix * 1000);
-		expect(new Date(summary.waitTill!).toISOString()).toBe(new Date(planned.retryAt!.utc).toISOString());
-		expect(waiting.data.resultData.runData[WAIT]).toBeDefined();
-		expect(waiting.data.resultData.runData['Retry Payment']).toBeUndefined();
-		const recorded = await stripe.invoices.retrieve(insufficient.invoice.id as string);
-		expect(recorded.auto_advance).toBe(false);
-		expect(recorded.metadata).toMatchObject({ revops_retry_action: 'retry', revops_retry_at: String(planned.retryAt!.unix), revops_retry_attempt: '2' });
-		expect(await chargesOf(insufficient.customer.id)).toHaveLength(1);
+		// Insufficient funds, and a generic decline: a retry each, planned and recorded in Stripe; the execution waits
+		// in the Wait node until exactly retryAt.
+		for (const { customer, invoice } of [insufficient, declines]) {
+			const waiting = byInvoice(invoice.id as string);
+			expect(waiting).toBeDefined();
+			const planned = firstItem(waiting, 'Plan Retry') as unknown as PlanJson;
+			expect(planned).toMatchObject({ action: 'retry', attempt: 2, customerId: customer.id });
+			expect(planned.retryAt!.unix * 1000).toBeGreaterThan(Date.now() + 3600_000);
+			const summary = settled.find((execution) => String(execution.id) === String(waiting.id))!;
+			expect(summary.status).toBe('waiting');
+			expect(Date.parse(summary.waitTill!)).toBe(planned.retryAt!.unix * 1000);
+			expect(new Date(summary.waitTill!).toISOString()).toBe(new Date(planned.retryAt!.utc).toISOString());
+			expect(waiting.data.resultData.runData[WAIT]).toHaveLength(1);
+			expect(waiting.data.resultData.runData['Retry Payment']).toBeUndefined();
+			const recorded = await stripe.invoices.retrieve(invoice.id as string);
+			expect(recorded.auto_advance).toBe(false);
+			expect(recorded.metadata).toMatchObject({ revops_retry_action: 'retry', revops_retry_at: String(planned.retryAt!.unix), revops_retry_attempt: '2' });
+			expect(await chargesOf(customer.id)).toHaveLength(1);
+			waitingRuns.push({ executionId: String(waiting.id), invoiceId: invoice.id as string, customerId: customer.id, plan: planned });
+		}
 
 		// Lost card: no retry; the customer is asked for a new card (email) and the product is told the access level.
 		const asked = byInvoice(lost.invoice.id as string);
@@ -347,7 +375,7 @@ describe('Smart Retry templates in a real n8n', () => {
 		expect(mail!.from).toBe('billing@your-company.example');
 		expect(mail!.subject).toBe(request.message!.subject);
 		expect(mail!.decoded).toContain(lost.invoice.hosted_invoice_url as string);
-		expect(smtp.mails.filter((candidate) => candidate.to.includes('wait-insufficient@example.com'))).toEqual([]);
+		expect(smtp.mails).toHaveLength(1);
 		const access = product.requests.filter((call) => call.url === '/api/billing/access');
 		expect(access).toHaveLength(1);
 		expect(access[0].method).toBe('POST');
@@ -356,7 +384,61 @@ describe('Smart Retry templates in a real n8n', () => {
 		// Unpublished: its endpoint goes, so later failures do not reach it (the waiting execution stays).
 		await n8n.deactivateWorkflow(recovery.id);
 		await waitFor('the endpoint to be deleted', async () => !(await stripe.webhookEndpoints.list({ limit: 100 })).data.some((candidate) => candidate.url === url));
-		expect((await listExecutions(recovery.id)).find((execution) => String(execution.id) === String(waiting.id))!.status).toBe('waiting');
+		expect((await listExecutions(recovery.id)).filter((execution) => execution.status === 'waiting')).toHaveLength(2);
+	});
+
+	it('at retryAt the waiting executions resume: Retry Payment pays the one, and the declined one loops back to wait for its next plan', async () => {
+		const [recovers, declines] = waitingRuns;
+		expect(waitingRuns).toHaveLength(2);
+		// The customers' time (the sandbox's test clock) moves past both retries.
+		await sandbox.clock.set(Math.max(recovers.plan.retryAt!.unix, declines.plan.retryAt!.unix) + 60);
+		// n8n's own clock is the machine's and cannot be moved: bring the two executions' waitTill to now in n8n's
+		// database, as if real time had reached retryAt. n8n's wait tracker, which looks for due executions every
+		// 60 s, resumes them. (Restarting n8n instead races its start-up crash recovery, which marked an execution
+		// resumed at start as crashed.)
+		const updated = withN8nDatabase<number>(
+			`const now = new Date().toISOString().replace('T', ' ').replace('Z', '');
+			let changes = 0;
+			for (const id of input.ids) changes += db.prepare('UPDATE execution_entity SET waitTill = ? WHERE id = ? AND status = ?').run(now, id, 'waiting').changes;
+			return changes;`,
+			{ ids: waitingRuns.map((run) => run.executionId) },
+		);
+		expect(updated).toBe(2);
+
+		const resumed = await waitFor(
+			'both executions to resume: one to finish, one to wait for its next retry',
+			async () => {
+				const list = await listExecutions(recovery.id);
+				const paid = list.find((execution) => String(execution.id) === recovers.executionId);
+				const again = list.find((execution) => String(execution.id) === declines.executionId);
+				if (paid?.status === 'success' && again?.status === 'waiting' && Date.parse(again.waitTill!) !== declines.plan.retryAt!.unix * 1000) return { paid, again };
+				throw new Error(JSON.stringify([paid, again].map((execution) => execution && { id: execution.id, status: execution.status, waitTill: execution.waitTill })));
+			},
+			{ timeoutMs: 100_000, intervalMs: 500 },
+		);
+		const all = await executions.all(recovery.id);
+		const byId = (id: string) => all.find((execution) => String(execution.id) === id)!;
+
+		const paidRun = byId(recovers.executionId);
+		expect(firstItem(paidRun, 'Retry Payment')).toMatchObject({ outcome: 'paid', invoiceId: recovers.invoiceId, attempt: 2, invoiceStatus: 'paid', nextPlan: null });
+		expect(paidRun.data.resultData.runData['Use Next Plan']).toBeUndefined();
+		expect((await stripe.invoices.retrieve(recovers.invoiceId)).status).toBe('paid');
+		const charges = await chargesOf(recovers.customerId);
+		expect(charges).toHaveLength(2);
+		expect(charges.filter((charge) => charge.status === 'succeeded')).toHaveLength(1);
+
+		// Declined again: the next plan goes round the Switch into the Wait node, until exactly its retryAt.
+		const loopRun = byId(declines.executionId);
+		const retried = firstItem(loopRun, 'Retry Payment') as Record<string, unknown> & { nextPlan: PlanJson };
+		expect(retried).toMatchObject({ outcome: 'declined', invoiceId: declines.invoiceId, attempt: 2 });
+		expect(retried.nextPlan).toMatchObject({ action: 'retry', attempt: 3 });
+		expect(loopRun.data.resultData.runData[WAIT]).toHaveLength(2);
+		expect(loopRun.data.resultData.runData['Use Next Plan']?.[0]?.data?.main?.[0]?.[0]?.json).toMatchObject({ invoiceId: declines.invoiceId, action: 'retry', attempt: 3 });
+		expect(Date.parse(resumed.again.waitTill!)).toBe(retried.nextPlan.retryAt!.unix * 1000);
+		expect((await stripe.invoices.retrieve(declines.invoiceId)).metadata).toMatchObject({ revops_retry_attempt: '3', revops_retry_at: String(retried.nextPlan.retryAt!.unix) });
+		expect(await chargesOf(declines.customerId)).toHaveLength(2);
+		// Stop the one still waiting, so nothing of this test runs on later.
+		await n8n.rest('POST', `/rest/executions/${declines.executionId}/stop`);
 	});
 
 	it('scheduled recovery: nothing is paid before the plan is due; past retryAt on the test clock the invoice is paid once, and a card that declines again gets the next message', async () => {
@@ -376,7 +458,8 @@ describe('Smart Retry templates in a real n8n', () => {
 		expect(items(early, 'List Due Retries').filter((item) => ours.includes(item.invoiceId as string))).toEqual([]);
 		expect(await chargesOf(recovers.customer.id)).toHaveLength(1);
 		expect(await chargesOf(declines.customer.id)).toHaveLength(1);
-		const mailsBefore = smtp.mails.length;
+		const oursMails = () => smtp.mails.filter((mail) => mail.to.some((to) => to.startsWith('scheduled-')));
+		expect(oursMails()).toEqual([]);
 
 		// The sandbox's global test clock moves past both planned retries.
 		const dueAt = Math.max(planA.retryAt!.unix, planB.retryAt!.unix);
@@ -409,7 +492,7 @@ describe('Smart Retry templates in a real n8n', () => {
 		expect(charges).toHaveLength(2);
 
 		// Only the declined one got a message: the next plan's, to the customer's address read from Stripe.
-		const newMails = smtp.mails.slice(mailsBefore);
+		const newMails = oursMails();
 		expect(newMails.map((mail) => mail.to)).toEqual([['scheduled-declines@example.com']]);
 		expect(newMails[0].subject).toBe(declined.nextPlan.message!.subject);
 		expect(newMails[0].decoded).toContain(declines.invoice.hosted_invoice_url as string);
@@ -421,7 +504,7 @@ describe('Smart Retry templates in a real n8n', () => {
 		expect(items(again, 'List Due Retries').filter((item) => ours.includes(item.invoiceId as string))).toEqual([]);
 		expect(await chargesOf(recovers.customer.id)).toHaveLength(2);
 		expect(await chargesOf(declines.customer.id)).toHaveLength(2);
-		expect(smtp.mails.length).toBe(mailsBefore + 1);
+		expect(oursMails()).toHaveLength(1);
 		await n8n.deactivateWorkflow(planner.id);
 	});
 });
