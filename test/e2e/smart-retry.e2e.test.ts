@@ -5,9 +5,12 @@
  * - The templates import as they are, their credential placeholders (by name) resolve to the imported
  *   credentials, and they publish.
  * - Failed-payment recovery (Wait-based): published, its endpoint registered in the sandbox, it receives
- *   invoice.payment_failed; an insufficient-funds decline leaves an execution `waiting` in the Wait node
- *   until exactly `retryAt` of the plan (which is recorded in the invoice); a lost card asks the customer
- *   for a new card by email (SMTP) and sets the access level in the product's API (HTTP).
+ *   invoice.payment_failed; an insufficient-funds decline (and a generic one) leaves an execution `waiting` in
+ *   the Wait node until exactly `retryAt` of the plan (which is recorded in the invoice); a lost card asks the
+ *   customer for a new card by email (SMTP) and sets the access level in the product's API (HTTP).
+ *   At retryAt (the test clock moved; n8n's waitTill brought to now, as n8n's clock cannot be moved) the
+ *   executions resume: Retry Payment pays the first once; the second declines and loops back to the Wait node
+ *   until exactly its next plan's retryAt.
  * - Scheduled recovery: as the sandbox's global test clock moves past the planned retry, a manual run from
  *   the Schedule Trigger pays the invoice once (and nothing before); a card that declines again gets the
  *   next plan's message by email.
@@ -297,6 +300,14 @@ afterAll(async () => {
 
 describe('Smart Retry templates in a real n8n', () => {
 	it('import as they are: the credential placeholders resolve by name, and the templates publish', async () => {
+		for (const file of ['stripe-failed-payment-recovery.json', 'stripe-scheduled-recovery.json']) {
+			const raw = JSON.parse(readFileSync(path.join(ROOT, 'workflows', file), 'utf8')) as WorkflowJson;
+			// Built-in nodes besides this package's, stable unique ids, a set-up note, credentials only by name.
+			expect(raw.nodes.filter((node) => !/^(n8n-nodes-base|n8n-nodes-stripe-revops)\./.test(node.type))).toEqual([]);
+			expect(new Set(raw.nodes.map((node) => (node as { id?: string }).id)).size).toBe(raw.nodes.length);
+			expect(raw.nodes.some((node) => node.type === 'n8n-nodes-base.stickyNote')).toBe(true);
+			expect(raw.nodes.flatMap((node) => Object.values(node.credentials ?? {})).filter((credential) => credential.id !== null)).toEqual([]);
+		}
 		for (const workflow of [recovery, scheduled]) {
 			const stored = await n8n.rest<WorkflowJson>('GET', `/rest/workflows/${workflow.id}`);
 			const withCredentials = stored.nodes.filter((node) => node.credentials);
