@@ -207,6 +207,9 @@ export async function cardHistory(client: StripeClient, ctx: InvoiceContext, day
 export interface PlanItem {
 	invoiceId: string;
 	customerId: string | null;
+	/** Where the dunning message goes: the invoice's `customer_email`, else the customer's email. */
+	customerEmail: string | null;
+	customerName: string | null;
 	invoiceStatus: string | null;
 	amountDue: number;
 	amountRemaining: number;
@@ -261,6 +264,8 @@ export async function planFromContext(client: StripeClient, ctx: InvoiceContext,
 	const base = {
 		invoiceId: invoice.id as string,
 		customerId: ctx.customer?.id ?? idOf(invoice.customer) ?? null,
+		customerEmail: invoice.customer_email ?? ctx.customer?.email ?? null,
+		customerName: invoice.customer_name ?? ctx.customer?.name ?? null,
 		invoiceStatus: invoice.status ?? null,
 		amountDue: invoice.amount_due,
 		amountRemaining: invoice.amount_remaining,
@@ -388,6 +393,7 @@ export async function planInvoice(client: StripeClient, invoiceId: string, optio
 export interface DueRetry {
 	invoiceId: string;
 	customerId: string | null;
+	customerEmail: string | null;
 	attempt: number;
 	retryAt: { unix: number; utc: string };
 	now: { unix: number; clock: 'testClock' | 'realClock' };
@@ -423,6 +429,7 @@ export async function listDueRetries(client: StripeClient, options: { realNow: n
 			due.push({
 				invoiceId: invoice.id as string,
 				customerId: customer?.id ?? idOf(invoice.customer) ?? null,
+				customerEmail: invoice.customer_email ?? customer?.email ?? null,
 				attempt: plan.attempt,
 				retryAt: { unix: plan.at, utc: iso(plan.at) },
 				now: { unix: now, clock: clockId ? 'testClock' : 'realClock' },

@@ -16,7 +16,7 @@
  *   next plan's message by email.
  *
  * The user-edited placeholders of the templates are replaced as a user would: the product API's URL by a
- * recording server, Stripe's host in the Get Customer request by the sandbox's URL.
+ * recording server.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -50,7 +50,6 @@ interface PlanJson {
 }
 
 const PRODUCT_URL_PLACEHOLDER = 'https://your-product.example.com';
-const STRIPE_HOST = 'https://api.stripe.com';
 const TRIGGER = 'Stripe RevOps Trigger';
 const WAIT = 'Wait Until Retry Time';
 const SCHEDULE = 'Every 15 Minutes';
@@ -280,7 +279,7 @@ beforeAll(async () => {
 	smtp = await startSmtp();
 	product = await startRecordingServer(() => ({ status: 200, body: { ok: true } }));
 	recovery = template('stripe-failed-payment-recovery.json', [[PRODUCT_URL_PLACEHOLDER, product.url]]);
-	scheduled = template('stripe-scheduled-recovery.json', [[STRIPE_HOST, sandbox.url]]);
+	scheduled = template('stripe-scheduled-recovery.json', []);
 	n8n = await startN8n({
 		env: { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' },
 		imports: {

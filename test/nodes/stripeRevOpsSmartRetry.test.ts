@@ -86,7 +86,7 @@ test('payment fails → Plan Retry → the test clock moves → List Due Retries
 	expect(planned.status).toBe('success');
 	const plan = planned.items[0].json as IDataObject & { retryAt: { unix: number; local: string }; message: { subject: string; text: string; html: string; link: string; locale: string } };
 	expect(planned.items[0].pairedItem).toEqual({ item: 0 });
-	expect(plan).toMatchObject({ invoiceId: invoice.id, action: 'retry', attempt: 2, declineClass: 'insufficientFunds', zone: 'Europe/Berlin', dunningStage: 'firstNotice', accessLevel: 'grace', collection: 'takenOver', recorded: true });
+	expect(plan).toMatchObject({ invoiceId: invoice.id, customerEmail: 'erika@example.de', action: 'retry', attempt: 2, declineClass: 'insufficientFunds', zone: 'Europe/Berlin', dunningStage: 'firstNotice', accessLevel: 'grace', collection: 'takenOver', recorded: true });
 	expect(plan.now).toMatchObject({ unix: START, clock: 'testClock', testClockId: GLOBAL_TEST_CLOCK_ID });
 	expect(plan.retryAt.unix).toBeGreaterThan(START);
 	expect(plan.retryAt.local).toMatch(/\+01:00$/); // Berlin in March, before DST
@@ -113,7 +113,7 @@ test('payment fails → Plan Retry → the test clock moves → List Due Retries
 	expect((await stripe.invoices.retrieve(invoice.id as string)).attempt_count).toBe(1);
 	const due = await run({ operation: 'listDueRetries' });
 	const mine = due.items.find((i) => i.json.invoiceId === invoice.id);
-	expect(mine?.json).toMatchObject({ attempt: 2, overdueSeconds: 0 });
+	expect(mine?.json).toMatchObject({ attempt: 2, overdueSeconds: 0, customerEmail: 'erika@example.de' });
 
 	const paid = await run({ operation: 'retryPayment', composeMessage: false, modelSource: 'priors' }, [mine!.json]);
 	expect(paid.items[0].json).toMatchObject({ outcome: 'paid', invoiceStatus: 'paid', attempt: 2, amountPaid: 4900, idempotencyKey: `retry-invoice:${invoice.id}:2`, nextPlan: null });
