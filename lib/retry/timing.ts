@@ -466,6 +466,16 @@ export function candidateTimes(
 	return candidateSlots(now, policy, zone, history).map((s) => s.at);
 }
 
+/**
+ * Days since the latest (adjusted) payday of the policy on or before the local `date` (0 on a
+ * payday), looking back about two months; `null` with no paydays. What {@link candidateSlots}
+ * gives a slot as `daysSincePayday`, so past attempts can be described the same way (e.g. with
+ * paydays learned per country).
+ */
+export function daysSincePayday(date: string | LocalDate, policy: Partial<TimingPolicy> = {}): number | null {
+	return paydayDistance(parseLocalDate(date), normalizePolicy(policy));
+}
+
 function paydayDistance(d: LocalDate, p: TimingPolicy): number | null {
 	if (p.paydays.length === 0) return null;
 	const iso = isoDate(d);

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 
 import {
 	chooseWithinBudget,
+	daysSincePayday,
 	DEFAULT_TIMING_POLICY,
 	TIMING_ERRORS,
 	atLocalHour,
@@ -383,5 +384,23 @@ describe('learnPaydays: minZ', () => {
 		expect(loose.paydays.length).toBeGreaterThan(1);
 		expect(strict.paydays).toEqual([25]);
 		expect(strict.reason).toContain('z ≥ 3');
+	});
+});
+
+describe('daysSincePayday', () => {
+	test('counts from the latest adjusted payday, as candidateSlots does', () => {
+		const policy = { paydays: [25] as PaydayRule[] };
+		expect(daysSincePayday('2026-07-24', policy)).toBe(0); // the 25th is a Saturday: paid on Friday the 24th
+		expect(daysSincePayday('2026-07-27', policy)).toBe(3);
+		expect(daysSincePayday('2026-08-03', policy)).toBe(10);
+		expect(daysSincePayday('2026-07-27', { paydays: [] })).toBeNull();
+		// With every day a business day the 25th stays the 25th.
+		const everyDay = { ...policy, businessDays: [1, 2, 3, 4, 5, 6, 7] as Weekday[] };
+		expect(daysSincePayday('2026-07-27', everyDay)).toBe(2);
+		for (const p of [policy, everyDay]) {
+			const slot = candidateSlots(atLocalHour('2026-07-27', 9, 'Europe/Berlin'), p, 'Europe/Berlin', { firstFailureAt: atLocalHour('2026-07-24', 9, 'Europe/Berlin'), attempts: [] })[0];
+			expect(slot.local.slice(0, 10)).toBe('2026-07-27');
+			expect(slot.daysSincePayday).toBe(daysSincePayday('2026-07-27', p));
+		}
 	});
 });
