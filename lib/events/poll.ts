@@ -109,6 +109,12 @@ export interface PollOptions<T extends PollableEvent> {
 	types?: readonly string[];
 	/** Which new events to emit (type and live/test filter); the others are marked handled silently. */
 	filter?: (event: T) => boolean;
+	/**
+	 * How long Stripe keeps the listed objects: events 30 days (the default), balance transactions
+	 * forever (`Infinity`). Bounds `lookbackSeconds` and decides when a gap is reported. The same
+	 * cursor rules then serve any list sorted newest first with whole-second `created`.
+	 */
+	retentionSeconds?: number;
 }
 
 /** Outcome of {@link pollEvents}. Store `cursor` only after the events were emitted. */
@@ -245,9 +251,12 @@ async function pollBatch<T extends PollableEvent>(options: PollOptions<T>, repor
 	const overlap = options.overlapSeconds ?? POLL_DEFAULTS.overlapSeconds;
 	const cap = options.maxEventsPerPoll ?? POLL_DEFAULTS.maxEventsPerPoll;
 	const pageSize = options.pageSize ?? POLL_DEFAULTS.pageSize;
-	if (!Number.isInteger(lookback) || lookback < 0 || lookback > STRIPE_EVENT_RETENTION_SECONDS) {
+	const retention = options.retentionSeconds ?? STRIPE_EVENT_RETENTION_SECONDS;
+	if (!Number.isInteger(lookback) || lookback < 0 || lookback > retention) {
 		throw new RangeError(
-			`pollEvents: "lookbackSeconds" must be a whole number from 0 to ${STRIPE_EVENT_RETENTION_SECONDS} (30 days, Stripe's event retention).`,
+			retention === STRIPE_EVENT_RETENTION_SECONDS
+				? `pollEvents: "lookbackSeconds" must be a whole number from 0 to ${STRIPE_EVENT_RETENTION_SECONDS} (30 days, Stripe's event retention).`
+				: `pollEvents: "lookbackSeconds" must be a whole number from 0 to ${retention}.`,
 		);
 	}
 	if (!Number.isInteger(overlap) || overlap < 0) {
@@ -285,9 +294,9 @@ async function pollBatch<T extends PollableEvent>(options: PollOptions<T>, repor
 		mark = restored.created;
 		emitFrom = Number.NEGATIVE_INFINITY;
 		for (const [id, created] of restored.seen) known.set(id, created);
-		const oldestListed = now - STRIPE_EVENT_RETENTION_SECONDS;
+		const oldestListed = now - retention;
 		const readUntil = Math.max(mark, restored.listed ?? mark);
-		if (readUntil < oldestListed && reportGap) {
+		if (Number.isFinite(retention) && readUntil < oldestListed && reportGap) {
 			gap = {
 				reason: 'retentionExceeded',
 				message: `The last poll position is from ${isoOf(readUntil)}, more than 30 days ago. Stripe lists events for 30 days only, so events created between ${isoOf(readUntil)} and ${isoOf(oldestListed)} can no longer be fetched and may have been missed. Events since then are being delivered.`,

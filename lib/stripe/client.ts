@@ -81,6 +81,8 @@ export interface RequestOptions {
 	timeoutMs?: number;
 	/** The rate limiter's key for this call (default: the endpoint, e.g. `POST /v1/invoices/:id/pay`). */
 	limiterKey?: string;
+	/** Told the HTTP status of every attempt (0: no answer), e.g. to back off concurrency on 429s. */
+	onAttempt?: (status: number) => void;
 }
 
 export interface StripeList<T> {
@@ -237,6 +239,7 @@ export class StripeClient {
 				thrown = error;
 				failure = TransportFailure.from(error);
 			}
+			options.onAttempt?.(response ? response.status : 0);
 			if (response && response.status >= 200 && response.status < 300) {
 				return parseJson<T>(response);
 			}
