@@ -59,7 +59,32 @@ async function buildReason() {
 	return undefined;
 }
 
+/** True when `command` runs (exit 0) with `args`. */
+async function works(command, args) {
+	return await new Promise((resolvePromise) => {
+		const child = spawn(command, args, { stdio: 'ignore' });
+		child.on('error', () => resolvePromise(false));
+		child.on('exit', (code) => resolvePromise(code === 0));
+	});
+}
+
+/**
+ * System tools the tests need (hledger checks the exported journals): installed with apt-get when
+ * missing and this runs as root on Debian; otherwise the test that needs one fails saying how to install it.
+ */
+async function ensureSystemTools() {
+	if (await works('hledger', ['--version'])) return;
+	const root = typeof process.getuid === 'function' && process.getuid() === 0;
+	if (!root || !(await works('apt-get', ['--version']))) {
+		process.stderr.write('hledger is missing (needed by test/lib/export/hledger.test.ts): install it with `sudo apt-get install hledger`.\n');
+		return;
+	}
+	process.stderr.write('hledger is missing: installing it with apt-get.\n');
+	if ((await run('apt-get', ['update', '-qq'])) === 0) await run('apt-get', ['install', '-y', '-qq', 'hledger']);
+}
+
 async function main() {
+	await ensureSystemTools();
 	if (!existsSync(join(ROOT, 'node_modules'))) {
 		process.stderr.write('node_modules is missing: running npm ci.\n');
 		const code = await run('npm', ['ci']);
