@@ -4,6 +4,11 @@
  * retries (from the scenario model), card updates that recover failed invoices, churn, refunds, disputes, metered
  * usage, FX, fees and daily automatic payouts. Deterministic for a seed.
  *
+ * Tax: every subscription has `automatic_tax[enabled]=true`, so invoices carry tax from the sandbox's rate table
+ * (sandbox/resources/tax.ts) for the customer's address; about a fifth of EU customers are businesses with
+ * `tax_exempt: 'reverse'` (reverse charge, zero VAT). Those choices come from their own random stream, so the rest of
+ * the business (customers, plans, payment outcomes) is what it was without tax; amounts include the tax.
+ *
  * `balanceTransactions` adds bulk card-payment volume (one-off payments) spread over the period as compact ledger
  * rows; their charges are rebuilt on read instead of being stored, so a million rows stay a few tens of MB.
  */
@@ -118,6 +123,10 @@ const MARKETS: Market[] = [
 	},
 ];
 
+/** EU countries among the markets whose business customers may be reverse-charged, and their share. */
+const EU_B2B_COUNTRIES = new Set(['DE', 'FR']);
+const EU_REVERSE_CHARGE_SHARE = 0.2;
+
 /** List prices per plan in minor units; yearly = 10 × monthly. */
 const PLANS = [
 	{ key: 'starter', name: 'Starter', monthly: { usd: 1900, eur: 1800, gbp: 1600, cad: 2500, aud: 2900 }, weight: 50, metered: false },
@@ -134,6 +143,8 @@ export async function seedBusiness(w: World, o: SeedOptions): Promise<SeedReport
 	if (!Number.isInteger(o.customers) || o.customers < 0) throw new Error('seedData.customers must be a non-negative integer');
 	if (!Number.isInteger(o.months) || o.months < 1 || o.months > 60) throw new Error('seedData.months must be an integer between 1 and 60');
 	const r = w.business;
+	/** Tax choices draw from their own stream, so they do not move any other draw of the business. */
+	const taxRng = Rng.fork(o.seed, 'tax');
 	const end = w.now();
 	const endDate = new Date(end * 1000);
 	const start = startOfDay(Date.UTC(endDate.getUTCFullYear(), endDate.getUTCMonth() - o.months, endDate.getUTCDate()) / 1000);
@@ -196,6 +207,7 @@ export async function seedBusiness(w: World, o: SeedOptions): Promise<SeedReport
 			const first = r.pick(FIRST);
 			const last = r.pick(LAST);
 			const company = r.pick(COMPANY);
+			const reverseCharge = EU_B2B_COUNTRIES.has(m.country) && taxRng.chance(EU_REVERSE_CHARGE_SHARE);
 			const c = createCustomer(
 				w,
 				params({
@@ -205,6 +217,7 @@ export async function seedBusiness(w: World, o: SeedOptions): Promise<SeedReport
 					address: { line1: `${r.range(1, 240)} ${r.pick(['Market', 'High', 'Haupt', 'King', 'Harbour'])} Street`, city: place.city, country: m.country, ...(place.state ? { state: place.state } : {}), postal_code: String(r.range(10000, 99999)) },
 					preferred_locales: [m.locale],
 					metadata: { crm_id: `crm_${(100000 + i).toString(36)}`, segment: r.pick(['smb', 'mid_market', 'enterprise']) },
+					...(reverseCharge ? { tax_exempt: 'reverse' } : {}),
 				}),
 				{ testClock: GLOBAL_TEST_CLOCK_ID },
 			);
@@ -219,9 +232,9 @@ export async function seedBusiness(w: World, o: SeedOptions): Promise<SeedReport
 			if (plan.metered) items.push({ price: (interval === 'year' ? yearlyUsage : usagePrice)[m.currency].id });
 			let sub: Stripe.Subscription;
 			if (m.currency === 'usd' && r.chance(0.05)) {
-				sub = createSubscription(w, params({ customer: c.id, items: [{ price: weekly.id, quantity: r.range(2, 20) }] }));
+				sub = createSubscription(w, params({ customer: c.id, items: [{ price: weekly.id, quantity: r.range(2, 20) }], automatic_tax: { enabled: true } }));
 			} else {
-				sub = createSubscription(w, params({ customer: c.id, items, ...(r.chance(0.15) ? { trial_period_days: 14 } : {}), metadata: { plan: plan.key } }));
+				sub = createSubscription(w, params({ customer: c.id, items, ...(r.chance(0.15) ? { trial_period_days: 14 } : {}), metadata: { plan: plan.key }, automatic_tax: { enabled: true } }));
 			}
 			if (plan.metered) meteredSubs.push({ customer: c.id, volume: r.range(200, 20000), sub });
 		});

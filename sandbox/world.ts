@@ -76,6 +76,7 @@ export class World {
 	readonly meters = new Collection<Meter>('billing.meter');
 	readonly testClocks = new Collection<Stripe.TestHelpers.TestClock>('test_clock');
 	readonly portalSessions = new Collection<Stripe.BillingPortal.Session>('billing_portal.session');
+	readonly taxRates = new Collection<Stripe.TaxRate>('tax_rate');
 	readonly ledger: Ledger;
 
 	readonly subState = new Map<string, SubState>();
@@ -84,6 +85,8 @@ export class World {
 	readonly itemToSub = new Map<string, string>();
 	/** charge id -> balance transaction row */
 	readonly chargeTxn = new Map<string, number>();
+	/** Stripe Tax's own rates: `country|state|jurisdiction|tax_type|percentage` -> tax rate id (one per jurisdiction and rate). */
+	readonly automaticTaxRates = new Map<string, string>();
 	/** Ids of deleted objects (Stripe answers `{ id, object, deleted: true }` for some). */
 	readonly deletedIds = new Set<string>();
 
@@ -209,6 +212,8 @@ export class World {
 				return id === GLOBAL_TEST_CLOCK_ID ? globalTestClock(this) : this.testClocks.get(id);
 			case 'bps':
 				return this.portalSessions.get(id);
+			case 'txr':
+				return this.taxRates.get(id);
 			default:
 				return undefined;
 		}

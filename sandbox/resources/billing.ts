@@ -8,6 +8,7 @@ import { ACCOUNT_ID } from '../world';
 import { attachPaymentMethod } from './customers';
 import { usageFor } from './meters';
 import { attemptPayment, newPaymentIntent, type AttemptResult } from './payments';
+import { automaticTaxPlan, lineTaxes, locationError, manualTaxPlan, readTaxRates, registerTax, taxLocation, totalTaxes, type TaxPlan } from './tax';
 
 const DAY = 86400;
 const HOUR = 3600;
@@ -92,14 +93,68 @@ function lineItem(w: World, invoiceId: string, currency: string, l: LineInput): 
 	} as unknown as Stripe.InvoiceLineItem;
 }
 
-function recalc(inv: Stripe.Invoice): void {
-	const total = inv.lines.data.reduce((s, l) => s + l.amount, 0);
-	inv.subtotal = total;
-	inv.subtotal_excluding_tax = total;
-	inv.total = total;
-	inv.total_excluding_tax = total;
-	inv.amount_due = Math.max(0, total + inv.starting_balance);
+/** The invoice's tax: Stripe Tax (`automatic_tax.enabled`) from the customer's current address, else its manual `default_tax_rates`. */
+function taxPlanFor(w: World, inv: Stripe.Invoice): TaxPlan | null {
+	if (inv.automatic_tax?.enabled) {
+		const c = w.customers.get(idOf(inv.customer) as string);
+		if (!c) return null;
+		// Stripe Tax reads the customer's address while the invoice is a draft (and at finalization).
+		inv.customer_address = c.address ?? null;
+		inv.customer_shipping = c.shipping ?? null;
+		inv.customer_tax_exempt = c.tax_exempt ?? null;
+		const plan = automaticTaxPlan(w, c);
+		inv.automatic_tax = { ...inv.automatic_tax, status: plan.entries ? 'complete' : 'requires_location_inputs' };
+		return plan;
+	}
+	return inv.default_tax_rates?.length ? manualTaxPlan(inv.default_tax_rates) : null;
+}
+
+/** Totals from the lines, with tax per line (rounded per line in minor units) and `total_taxes` summed per rate. */
+function recalc(w: World, inv: Stripe.Invoice): void {
+	const plan = taxPlanFor(w, inv);
+	let subtotal = 0;
+	let exclusive = 0;
+	let inclusive = 0;
+	const perLine: Stripe.InvoiceLineItem.Tax[][] = [];
+	for (const l of inv.lines.data) {
+		subtotal += l.amount;
+		l.taxes = plan ? lineTaxes(plan, l.amount) : [];
+		for (const t of l.taxes) {
+			if (t.tax_behavior === 'inclusive') inclusive += t.amount;
+			else exclusive += t.amount;
+		}
+		perLine.push(l.taxes);
+	}
+	inv.total_taxes = totalTaxes(perLine);
+	inv.subtotal = subtotal;
+	inv.subtotal_excluding_tax = subtotal - inclusive;
+	inv.total_excluding_tax = subtotal - inclusive;
+	inv.total = subtotal + exclusive;
+	inv.amount_due = Math.max(0, inv.total + inv.starting_balance);
 	inv.amount_remaining = Math.max(0, inv.amount_due - inv.amount_paid);
+}
+
+/** `automatic_tax` of an invoice: enabled (Stripe Tax, the account liable) or off. */
+function invoiceAutomaticTax(enabled: boolean): Stripe.Invoice.AutomaticTax {
+	return enabled
+		? { disabled_reason: null, enabled: true, liability: { type: 'self' }, provider: 'stripe', status: 'complete' }
+		: { disabled_reason: null, enabled: false, liability: null, provider: null, status: null };
+}
+
+/** Reads `automatic_tax[enabled]` (and `automatic_tax[liability][type]`, only `self` without Connect). */
+function readAutomaticTax(p: Params): boolean | undefined {
+	const at = p.obj('automatic_tax');
+	if (!at) return undefined;
+	at.allow(['enabled', 'liability']);
+	const liability = at.obj('liability');
+	if (liability) {
+		liability.allow(['type', 'account']);
+		const type = liability.oneOf('type', ['self', 'account'] as const);
+		if (type === 'account') throw invalidParam('automatic_tax[liability][type]', 'A liability of type `account` needs Connect, which the sandbox does not model; use `self`.');
+	}
+	const enabled = at.bool('enabled');
+	if (enabled === undefined) throw missingParam('automatic_tax[enabled]');
+	return enabled;
 }
 
 export function newInvoice(
@@ -118,6 +173,8 @@ export function newInvoice(
 		description?: string | null;
 		metadata?: Record<string, string>;
 		defaultPaymentMethod?: string | null;
+		automaticTax?: boolean;
+		defaultTaxRates?: Stripe.TaxRate[];
 	},
 ): Stripe.Invoice {
 	const id = w.id('in', 24);
@@ -137,7 +194,7 @@ export function newInvoice(
 		attempt_count: 0,
 		attempted: false,
 		auto_advance: o.autoAdvance,
-		automatic_tax: { disabled_reason: null, enabled: false, liability: null, provider: null, status: null },
+		automatic_tax: invoiceAutomaticTax(o.automaticTax ?? false),
 		automatically_finalizes_at: null,
 		billing_reason: o.billingReason,
 		collection_method: o.collectionMethod,
@@ -155,7 +212,7 @@ export function newInvoice(
 		customer_tax_ids: [],
 		default_payment_method: o.defaultPaymentMethod ?? null,
 		default_source: null,
-		default_tax_rates: [],
+		default_tax_rates: o.defaultTaxRates ?? [],
 		description: o.description ?? null,
 		discounts: [],
 		due_date: null,
@@ -204,7 +261,7 @@ export function newInvoice(
 	delete (inv as unknown as { due_days?: unknown }).due_days;
 	for (const l of o.lines) inv.lines.data.push(lineItem(w, id, o.currency, l));
 	if (o.collectionMethod === 'send_invoice' && o.daysUntilDue !== null) inv.due_date = w.now() + o.daysUntilDue * DAY;
-	recalc(inv);
+	recalc(w, inv);
 	w.invoices.add(inv);
 	w.invoiceState.set(id, { paymentIntent: null, firstFailureAt: null, retryIndex: 0, generation: 0 });
 	w.emit('invoice.created', inv);
@@ -223,6 +280,16 @@ function state(w: World, inv: Stripe.Invoice): InvoiceState {
 export function finalizeInvoice(w: World, inv: Stripe.Invoice): void {
 	if (inv.status !== 'draft') throw invalidState(`This invoice is already finalized, you can't re-finalize a non-draft invoice.`, 'invoice_not_editable');
 	const customer = w.customers.require(idOf(inv.customer) as string, 'customer');
+	if (inv.automatic_tax?.enabled && !taxLocation(customer)) {
+		// Stripe Tax cannot finalize without a usable customer location.
+		const err = locationError();
+		w.update('invoice.updated', inv, (o) => {
+			o.automatic_tax = { ...o.automatic_tax, status: 'requires_location_inputs' };
+			o.last_finalization_error = { type: 'invalid_request_error', code: 'customer_tax_location_invalid', message: err.message, param: 'customer_tax_location' } as Stripe.Invoice.LastFinalizationError;
+		});
+		w.emit('invoice.finalization_failed', inv);
+		throw err;
+	}
 	const seq = customer.next_invoice_sequence ?? 1;
 	customer.next_invoice_sequence = seq + 1;
 	const token = w.ids.token(40);
@@ -236,7 +303,8 @@ export function finalizeInvoice(w: World, inv: Stripe.Invoice): void {
 		o.automatically_finalizes_at = null;
 		o.ending_balance = 0;
 		if (o.collection_method === 'send_invoice' && !o.due_date) o.due_date = w.now() + 30 * DAY;
-		recalc(o);
+		o.last_finalization_error = null;
+		recalc(w, o);
 	});
 	w.emit('invoice.finalized', inv);
 	if (inv.amount_due === 0) {
@@ -498,6 +566,8 @@ function renew(w: World, sub: Stripe.Subscription): void {
 			periodEnd: oldEnd,
 			lines,
 			defaultPaymentMethod: null,
+			automaticTax: sub.automatic_tax?.enabled ?? false,
+			defaultTaxRates: sub.default_tax_rates ?? [],
 		});
 		w.update(null, inv, (o) => (o.automatically_finalizes_at = w.now() + FINALIZE_DELAY));
 		w.update(null, sub, (o) => (o.latest_invoice = inv.id));
@@ -509,7 +579,13 @@ function renew(w: World, sub: Stripe.Subscription): void {
 /** Finalizes a draft with auto_advance, then attempts payment (charge_automatically) or sends it. */
 function autoAdvance(w: World, inv: Stripe.Invoice): void {
 	if (inv.status !== 'draft' || !inv.auto_advance) return;
-	finalizeInvoice(w, inv);
+	try {
+		finalizeInvoice(w, inv);
+	} catch (e) {
+		// A finalization that fails (Stripe Tax without a customer location) leaves the draft with `last_finalization_error`.
+		if (inv.status === 'draft' && inv.last_finalization_error) return;
+		throw e;
+	}
 	if (inv.status !== 'open') return;
 	if (inv.collection_method === 'charge_automatically') attemptInvoice(w, inv, { automatic: true });
 	else w.emit('invoice.sent', inv);
@@ -576,6 +652,11 @@ const SUB_PARAMS = ['customer', 'items', 'default_payment_method', 'collection_m
 export function createSubscription(w: World, p: Params): Stripe.Subscription {
 	p.allow(SUB_PARAMS);
 	const customer = w.customers.require(p.str('customer', true), 'customer');
+	const automaticTax = readAutomaticTax(p) ?? false;
+	const defaultTaxRates = readTaxRates(w, p.strings('default_tax_rates'), 'default_tax_rates') ?? [];
+	if (automaticTax && defaultTaxRates.length > 0) throw invalidParam('default_tax_rates', 'You cannot set default_tax_rates when automatic_tax[enabled] is true.');
+	// Stripe refuses a subscription with automatic tax for a customer whose location it cannot use.
+	if (automaticTax && !taxLocation(customer)) throw locationError();
 	const id = w.id('sub', 24);
 	const now = w.now();
 	const items = buildItems(w, p, id, now);
@@ -610,7 +691,7 @@ export function createSubscription(w: World, p: Params): Stripe.Subscription {
 		object: 'subscription',
 		application: null,
 		application_fee_percent: null,
-		automatic_tax: { disabled_reason: null, enabled: false, liability: null },
+		automatic_tax: automaticTax ? { disabled_reason: null, enabled: true, liability: { type: 'self' } } : { disabled_reason: null, enabled: false, liability: null },
 		billing_cycle_anchor: anchor,
 		billing_cycle_anchor_config: null,
 		billing_mode: { flexible: null, type: 'classic' },
@@ -626,7 +707,7 @@ export function createSubscription(w: World, p: Params): Stripe.Subscription {
 		days_until_due: daysUntilDue,
 		default_payment_method: pm,
 		default_source: null,
-		default_tax_rates: [],
+		default_tax_rates: defaultTaxRates,
 		description: p.nullable('description') ?? null,
 		discounts: [],
 		ended_at: null,
@@ -671,6 +752,8 @@ export function createSubscription(w: World, p: Params): Stripe.Subscription {
 		periodStart: now,
 		periodEnd: now,
 		lines,
+		automaticTax,
+		defaultTaxRates,
 	});
 	sub.latest_invoice = inv.id as string;
 	finalizeInvoice(w, inv);
@@ -724,16 +807,24 @@ function voidInvoice(w: World, inv: Stripe.Invoice): void {
 }
 
 export function registerBilling(r: Router, w: World): void {
+	registerTax(r, w);
 	r.post('/v1/subscriptions', ({ params }) => createSubscription(w, params));
 	r.get('/v1/subscriptions/:id', ({ pathParams }) => w.subscriptions.require(pathParams.id));
 	r.post('/v1/subscriptions/:id', ({ pathParams, params }) => {
 		const sub = w.subscriptions.require(pathParams.id);
-		params.allow(['metadata', 'cancel_at_period_end', 'cancel_at', 'default_payment_method', 'description', 'items', 'pause_collection', 'collection_method', 'days_until_due', 'proration_behavior', 'payment_behavior', 'trial_end', 'off_session', 'cancellation_details', 'billing_cycle_anchor', 'default_tax_rates', 'discounts', 'payment_settings', 'invoice_settings']);
+		params.allow(['metadata', 'cancel_at_period_end', 'cancel_at', 'default_payment_method', 'description', 'items', 'pause_collection', 'collection_method', 'days_until_due', 'proration_behavior', 'payment_behavior', 'trial_end', 'off_session', 'cancellation_details', 'billing_cycle_anchor', 'default_tax_rates', 'discounts', 'payment_settings', 'invoice_settings', 'automatic_tax']);
 		if (sub.status === 'canceled' || sub.status === 'incomplete_expired') {
 			throw invalidState(`A canceled subscription can only update its cancellation_details and metadata.`);
 		}
+		const automaticTax = readAutomaticTax(params);
+		const taxRates = readTaxRates(w, params.strings('default_tax_rates'), 'default_tax_rates');
+		if ((automaticTax ?? sub.automatic_tax?.enabled) && (taxRates ?? sub.default_tax_rates ?? []).length > 0) throw invalidParam('default_tax_rates', 'You cannot set default_tax_rates when automatic_tax[enabled] is true.');
+		if (automaticTax && !taxLocation(w.customers.require(idOf(sub.customer) as string, 'customer'))) throw locationError();
 		return w.update('customer.subscription.updated', sub, (o) => {
 			o.metadata = params.metadata(o.metadata);
+			// Tax settings apply from the next invoice (the sandbox does not prorate).
+			if (automaticTax !== undefined) o.automatic_tax = automaticTax ? { disabled_reason: null, enabled: true, liability: { type: 'self' } } : { disabled_reason: null, enabled: false, liability: null };
+			if (taxRates !== undefined) o.default_tax_rates = taxRates;
 			const cape = params.bool('cancel_at_period_end');
 			if (cape !== undefined) {
 				o.cancel_at_period_end = cape;
@@ -856,6 +947,9 @@ export function registerBilling(r: Router, w: World): void {
 		const sub = subId ? w.subscriptions.require(subId, 'subscription') : null;
 		const include = params.oneOf('pending_invoice_items_behavior', ['include', 'exclude'] as const) ?? 'exclude';
 		const pm = params.str('default_payment_method');
+		const automaticTax = readAutomaticTax(params) ?? false;
+		const defaultTaxRates = readTaxRates(w, params.strings('default_tax_rates'), 'default_tax_rates') ?? [];
+		if (automaticTax && defaultTaxRates.length > 0) throw invalidParam('default_tax_rates', 'You cannot set default_tax_rates when automatic_tax[enabled] is true.');
 		const inv = newInvoice(w, {
 			customer,
 			currency: params.str('currency') ?? customer.currency ?? 'usd',
@@ -870,6 +964,8 @@ export function registerBilling(r: Router, w: World): void {
 			description: params.nullable('description') ?? null,
 			metadata: params.metadata({}),
 			defaultPaymentMethod: pm ? attachPaymentMethod(w, pm, customer.id, 'default_payment_method').id : null,
+			automaticTax,
+			defaultTaxRates,
 		});
 		const due = params.int('due_date');
 		if (due !== undefined) inv.due_date = due;
@@ -877,7 +973,7 @@ export function registerBilling(r: Router, w: World): void {
 		if (footer !== undefined) inv.footer = footer;
 		if (include === 'include') {
 			for (const l of pendingItemLines(w, customer.id, sub ? sub.id : '*', inv.id as string)) inv.lines.data.push(lineItem(w, inv.id as string, inv.currency, l));
-			recalc(inv);
+			recalc(w, inv);
 		}
 		if (inv.auto_advance) {
 			inv.automatically_finalizes_at = w.now() + FINALIZE_DELAY;
@@ -888,8 +984,11 @@ export function registerBilling(r: Router, w: World): void {
 	r.get('/v1/invoices/:id', ({ pathParams }) => w.invoices.require(pathParams.id));
 	r.post('/v1/invoices/:id', ({ pathParams, params }) => {
 		const inv = w.invoices.require(pathParams.id);
-		params.allow(['metadata', 'description', 'auto_advance', 'default_payment_method', 'days_until_due', 'due_date', 'collection_method', 'footer', 'custom_fields', 'statement_descriptor', 'rendering', 'payment_settings', 'automatic_tax', 'discounts', 'number']);
-		const draftOnly = ['default_payment_method', 'days_until_due', 'collection_method', 'description', 'footer'].filter((k) => params.has(k));
+		params.allow(['metadata', 'description', 'auto_advance', 'default_payment_method', 'days_until_due', 'due_date', 'collection_method', 'footer', 'custom_fields', 'statement_descriptor', 'rendering', 'payment_settings', 'automatic_tax', 'discounts', 'number', 'default_tax_rates']);
+		const draftOnly = ['default_payment_method', 'days_until_due', 'collection_method', 'description', 'footer', 'automatic_tax', 'default_tax_rates'].filter((k) => params.has(k));
+		const automaticTax = readAutomaticTax(params);
+		const taxRates = readTaxRates(w, params.strings('default_tax_rates'), 'default_tax_rates');
+		if ((automaticTax ?? inv.automatic_tax?.enabled) && (taxRates ?? inv.default_tax_rates ?? []).length > 0) throw invalidParam('default_tax_rates', 'You cannot set default_tax_rates when automatic_tax[enabled] is true.');
 		if (inv.status !== 'draft' && draftOnly.length > 0 && !(inv.status === 'open' && draftOnly.every((k) => k === 'default_payment_method' || k === 'description' || k === 'footer'))) {
 			throw invalidState(`You can only update ${draftOnly.join(', ')} on a draft invoice (this one is ${inv.status}).`, 'invoice_not_editable');
 		}
@@ -930,6 +1029,11 @@ export function registerBilling(r: Router, w: World): void {
 			if (dud !== undefined) o.due_date = w.now() + dud * DAY;
 			const due = params.int('due_date');
 			if (due !== undefined) o.due_date = due;
+			if (automaticTax !== undefined || taxRates !== undefined) {
+				if (automaticTax !== undefined) o.automatic_tax = invoiceAutomaticTax(automaticTax);
+				if (taxRates !== undefined) o.default_tax_rates = taxRates;
+				recalc(w, o);
+			}
 		});
 	});
 	r.del('/v1/invoices/:id', ({ pathParams }) => {
@@ -1056,7 +1160,7 @@ export function registerBilling(r: Router, w: World): void {
 		if (inv) {
 			w.update('invoice.updated', inv, (o) => {
 				o.lines.data.push(lineItem(w, o.id as string, o.currency, { amount, quantity, description: ii.description ?? 'Invoice item', price: price ?? null, period: ii.period, subscription: null, subscriptionItem: null, invoiceItem: ii.id, metadata: ii.metadata ?? {} }));
-				recalc(o);
+				recalc(w, o);
 			});
 		}
 		return ii;
@@ -1068,7 +1172,7 @@ export function registerBilling(r: Router, w: World): void {
 		if (inv && inv.status !== 'draft') throw invalidState('This invoice item is on a finalized invoice and cannot be deleted.', 'invoice_not_editable');
 		if (inv) {
 			inv.lines.data = inv.lines.data.filter((l) => l.parent?.invoice_item_details?.invoice_item !== ii.id);
-			recalc(inv);
+			recalc(w, inv);
 		}
 		w.invoiceItems.remove(ii.id);
 		w.emit('invoiceitem.deleted', ii);
