@@ -341,6 +341,8 @@ export async function startPostgres(options = {}) {
 		query: (text, values) => withClient({ ...config, database }, (client) => client.query(text, values)),
 		/** A pg.Client on `database` (not connected). */
 		client: () => new (require('pg').Client)({ ...config, database }),
+		/** Resolves when the server process has exited (after stop(), or on its own). */
+		exited: exited.then(() => undefined),
 		stop,
 	};
 }
@@ -390,12 +392,17 @@ async function main(argv) {
 		database: typeof flags.database === 'string' ? flags.database : undefined,
 		log,
 	});
-	const { query: _q, client: _c, stop, ...info } = server;
+	const { query: _q, client: _c, exited, stop, ...info } = server;
 	let stopping;
 	const shutdown = () => {
 		stopping ??= stop().then(() => process.exit(0));
 		return stopping;
 	};
+	exited.then(() => {
+		if (stopping) return;
+		process.stderr.write(`PostgreSQL (pid ${info.pid}) exited on its own; its log: ${info.logPath}\n`);
+		process.exit(1);
+	});
 	process.on('SIGINT', shutdown);
 	process.on('SIGTERM', shutdown);
 	process.on('SIGHUP', shutdown);
@@ -407,6 +414,7 @@ async function main(argv) {
 	} else {
 		process.stderr.write(`PostgreSQL ${info.version} on ${info.url} (data ${info.dataDir}${info.runAs ? `, running as ${info.runAs}` : ''}); Ctrl-C stops it.\n`);
 	}
+	// Runs until a signal, stdin closing (--json) or the server exiting.
 	await new Promise(() => undefined);
 	return 0;
 }
