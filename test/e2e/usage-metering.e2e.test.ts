@@ -12,6 +12,7 @@
  *   hand) resends the same rows, and the totals do not move (deterministic identifiers: Stripe drops them).
  * - The upsell branch: the customers of each batch past 80 % / 100 % of the included units come out of
  *   "Ready for CRM" with their status, and the others do not.
+ * - A backlog of 10,050 rows drains in two runs (the query's LIMIT 10000), each row billed once.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -43,8 +44,8 @@ let n8n: N8nInstance;
 let executions: ExecutionsReader;
 let workflow: WorkflowJson;
 let meter: Stripe.Billing.Meter;
-/** Three customers: light (stays within the included units), heavy (approaching, then over), other. */
-const customers: Record<'light' | 'heavy' | 'other', string> = { light: '', heavy: '', other: '' };
+/** Light (stays within the included units), heavy (approaching, then over), other; bulk (a backlog of 10,050 rows). */
+const customers: Record<'light' | 'heavy' | 'other' | 'bulk', string> = { light: '', heavy: '', other: '', bulk: '' };
 /** What Stripe should have: the valid rows sent so far, per customer. */
 const expected = new Map<string, number>();
 
@@ -305,5 +306,34 @@ describe('usage metering template in a real n8n, from a real PostgreSQL', () => 
 		expect(items(resend, 'Report Usage')[0]).toMatchObject({ items: 3, rejected: 0, failed: 0 });
 		expect(await highWaterMark()).toBe(mark);
 		await expectTotalsAsInserted();
+	});
+
+	it('a backlog larger than one batch (10,050 rows) drains in two runs of at most 10,000, each billed once', async () => {
+		const mark = await highWaterMark();
+		await postgres.query(
+			`INSERT INTO usage_events (stripe_customer_id, event_name, value, occurred_at, recorded_at)
+			SELECT $1, $2, 1 + n % 3, now() - make_interval(secs => 900 - n % 600), now() - interval '2 minutes' FROM generate_series(1, 10050) AS n`,
+			[customers.bulk, EVENT_NAME],
+		);
+		const inserted = await postgres.query<{ first: string; last: string }>('SELECT min(id) AS first, max(id) AS last FROM usage_events WHERE id > $1', [mark]);
+		const first = Number(inserted.rows[0].first);
+		const last = Number(inserted.rows[0].last);
+		expect(last - first + 1).toBe(10_050);
+		const sum = Number((await postgres.query<{ sum: string }>('SELECT sum(value) AS sum FROM usage_events WHERE id > $1', [mark])).rows[0].sum);
+		expected.set(customers.bulk, sum);
+
+		const started = Date.now();
+		const big = await runScheduled();
+		const tookMs = Date.now() - started;
+		expect({ status: big.status, detail: describeRun(big) }).toMatchObject({ status: 'success' });
+		expect(items(big, 'Report Usage')[0]).toMatchObject({ items: 10_000, accepted: 10_000, rejected: 0, failed: 0 });
+		expect(await highWaterMark()).toBe(first + 9_999);
+		const rest = await runScheduled();
+		expect(rest.status).toBe('success');
+		expect(items(rest, 'Report Usage')[0]).toMatchObject({ items: 50, accepted: 50, failed: 0 });
+		expect(await highWaterMark()).toBe(last);
+		await expectTotalsAsInserted();
+		expect(items(rest, 'Ready for CRM')).toEqual([expect.objectContaining({ stripeCustomerId: customers.bulk, status: 'overAllowance', usage: sum })]);
+		process.stderr.write(`usage-metering e2e: a 10,000-row run took ${tookMs} ms (Report Usage ${items(big, 'Report Usage')[0].durationMs} ms, ${items(big, 'Report Usage')[0].requests} requests)\n`);
 	});
 });
