@@ -3,3 +3,4 @@ export * from './rows';
 export * from './fetch';
 export * from './reconcile';
 export * from './journal';
+export * from './tax';

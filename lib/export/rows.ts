@@ -52,6 +52,8 @@ export interface ExportRow {
 	sourceId: string | null;
 	sourceType: string | null;
 	customerId: string | null;
+	/** The charge's payment intent (expanded sources only): links the row to its invoice and tax. */
+	paymentIntentId: string | null;
 	description: string | null;
 	/** The payout this transaction was paid out in, when known (export by payout, or a payout row's own source). */
 	payoutId: string | null;
@@ -112,6 +114,7 @@ export function toExportRow(bt: BalanceTransactionLike, payoutId: string | null 
 		sourceId,
 		sourceType,
 		customerId: source ? idOf(source.customer) : null,
+		paymentIntentId: source ? idOf(source.payment_intent) : null,
 		description: bt.description,
 		payoutId: payoutId ?? (bt.type === 'payout' || bt.type === 'payout_cancel' || bt.type === 'payout_failure' ? sourceId : null),
 	};
