@@ -139,3 +139,36 @@ test('Build Journal: every entry balances; hledger and QuickBooks-style CSV file
 	expect(mixed.items.some((i) => String(i.json.error).includes('not an exported balance transaction'))).toBe(true);
 	expect(mixed.items.find((i) => i.json.error)?.pairedItem).toEqual({ item: 1 });
 });
+
+test('Tax Summary totals per jurisdiction equal the sum of the paid invoices\' tax; the journal books tax payable per jurisdiction', async () => {
+	const from = NOW - 200 * DAY;
+	const out = await run({ operation: 'taxSummary', from: iso(from), to: iso(NOW + 1), period: 'year' });
+	const rows = out.items.map((i) => i.json as IDataObject & { jurisdiction: string; currency: string; tax: number });
+	expect(rows.length).toBeGreaterThan(3);
+	// The truth through the official client: every paid invoice's total_taxes, per tax rate and currency.
+	const truth = new Map<string, number>();
+	const rates = new Map<string, Stripe.TaxRate>();
+	for await (const inv of stripe.invoices.list({ status: 'paid', created: { gte: from, lt: NOW + 1 }, limit: 100 })) {
+		for (const t of inv.total_taxes ?? []) {
+			const id = t.tax_rate_details?.tax_rate as string;
+			if (!rates.has(id)) rates.set(id, await stripe.taxRates.retrieve(id));
+			const r = rates.get(id) as Stripe.TaxRate;
+			const key = `${[r.country, r.state].filter(Boolean).join('-')}|${r.percentage}|${inv.currency}`;
+			truth.set(key, (truth.get(key) ?? 0) + t.amount);
+		}
+	}
+	const ours = new Map<string, number>();
+	for (const r of rows) {
+		const key = `${[r.country, r.state].filter(Boolean).join('-')}|${r.rate}|${r.currency}`;
+		ours.set(key, (ours.get(key) ?? 0) + r.tax);
+	}
+	expect(ours).toEqual(truth);
+	expect([...new Set(rows.map((r) => r.country))].length).toBeGreaterThanOrEqual(4);
+
+	const exported = await run({ operation: 'exportTransactions', mode: 'range', from: iso(NOW - 40 * DAY), to: iso(NOW + 1), expandSource: true, filters: { type: 'charge' } });
+	const lines = await run({ operation: 'buildJournal', format: 'items', bookTax: true }, exported.items.map((i) => i.json));
+	const taxLines = lines.items.map((i) => i.json).filter((l) => l.role === 'taxPayable');
+	expect(taxLines.length).toBeGreaterThan(5);
+	expect(taxLines.every((l) => String(l.account).startsWith('Liabilities:Tax Payable:'))).toBe(true);
+	expect(new Set(taxLines.map((l) => l.account)).size).toBeGreaterThan(2);
+});
