@@ -1,4 +1,4 @@
-import { NodeConnectionTypes, NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes, NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 
 import {
 	CSV_HEADERS,
@@ -236,20 +236,44 @@ async function runExport(input: ItemInput<ExecutionStripe>): Promise<OutputItems
 		return [...(rows as unknown as IDataObject[]), summary() as unknown as IDataObject];
 	}
 	const csv = output === 'csv';
-	const lines = async function* () {
-		if (csv) yield `${ROW_COLUMNS.join(',')}\n`;
-		for await (const page of job.pages) {
-			totals.add(page);
-			yield page.map((r) => (csv ? csvRow(r) : JSON.stringify(r))).join('\n') + '\n';
-		}
+	const rowsPerFile = Math.max(0, Math.floor(context.getNodeParameter('rowsPerFile', itemIndex, 0) as number));
+	const header = csv ? `${ROW_COLUMNS.join(',')}\n` : '';
+	const base = csv ? 'stripe-balance-transactions' : 'stripe-balance-transactions';
+	const ext = csv ? 'csv' : 'ndjson';
+	const mime = csv ? 'text/csv' : 'application/x-ndjson';
+	// Pages become bytes as they arrive (rows are not kept as objects). With "Rows per File", each part is
+	// handed to n8n as soon as it is full; in n8n's filesystem binary mode only that part is in memory.
+	// (A community node may not import node:stream, so it cannot hand n8n one stream.)
+	const files: Array<Pick<INodeExecutionData, 'json' | 'binary'>> = [];
+	let chunks: Buffer[] = [header ? Buffer.from(header) : Buffer.alloc(0)];
+	let inPart = 0;
+	let partRows = 0;
+	const flush = async () => {
+		const part = files.length + 1;
+		const name = rowsPerFile ? `${base}-${String(part).padStart(4, '0')}.${ext}` : `${base}.${ext}`;
+		const binary = await context.helpers.prepareBinaryData(Buffer.concat(chunks), name, mime);
+		files.push({ json: { part, rows: partRows }, binary: { data: binary } });
+		chunks = [header ? Buffer.from(header) : Buffer.alloc(0)];
+		inPart = 0;
+		partRows = 0;
 	};
-	// Pages become bytes as they arrive (rows are not kept as objects); the file itself is held until n8n
-	// stores it. A community node may not import node:stream, so it cannot hand n8n a stream.
-	const chunks: Buffer[] = [];
-	for await (const text of lines()) chunks.push(Buffer.from(text, 'utf8'));
-	const binary = await context.helpers.prepareBinaryData(Buffer.concat(chunks), csv ? 'stripe-balance-transactions.csv' : 'stripe-balance-transactions.ndjson', csv ? 'text/csv' : 'application/x-ndjson');
+	for await (const page of job.pages) {
+		totals.add(page);
+		for (let i = 0; i < page.length; ) {
+			const take = rowsPerFile ? Math.min(page.length - i, rowsPerFile - inPart) : page.length - i;
+			const slice = page.slice(i, i + take);
+			chunks.push(Buffer.from(slice.map((r) => (csv ? csvRow(r) : JSON.stringify(r))).join('\n') + '\n', 'utf8'));
+			inPart += take;
+			partRows += take;
+			i += take;
+			if (rowsPerFile && inPart >= rowsPerFile) await flush();
+		}
+	}
+	if (partRows > 0 || files.length === 0) await flush();
 	job.finish();
-	return new OutputItems([{ json: summary() as unknown as IDataObject, binary: { data: binary } }]);
+	const s = summary() as unknown as IDataObject;
+	if (files.length === 1) return new OutputItems([{ json: s, binary: files[0].binary }]);
+	return new OutputItems(files.map((f, k) => ({ json: { ...s, ...f.json, parts: files.length, summary: k === files.length - 1 }, binary: f.binary })));
 }
 
 function payoutIdFrom(json: IDataObject): string | undefined {

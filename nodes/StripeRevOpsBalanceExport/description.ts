@@ -51,7 +51,7 @@ export const properties: INodeProperties[] = [
 		default: {},
 		...show(['exportTransactions']),
 		options: [
-			{ displayName: 'Currency', name: 'currency', type: 'string', default: '', placeholder: 'usd' },
+			{ displayName: 'Currency', name: 'currency', type: 'string', default: '', placeholder: 'usd', description: 'Only transactions in this settlement currency' },
 			{ displayName: 'Payout ID', name: 'payout', type: 'string', default: '', placeholder: 'po_…', description: 'Only the transactions of this automatic payout' },
 			{ displayName: 'Reporting Category', name: 'reportingCategory', type: 'string', default: '', placeholder: 'charge', description: 'E.g. charge, refund, dispute, payout, fee.' },
 			{
@@ -87,6 +87,15 @@ export const properties: INodeProperties[] = [
 			{ name: 'NDJSON File', value: 'ndjson', description: 'One binary file of JSON lines' },
 		],
 		...show(['exportTransactions']),
+	},
+	{
+		displayName: 'Rows per File',
+		name: 'rowsPerFile',
+		type: 'number',
+		default: 0,
+		typeOptions: { minValue: 0 },
+		description: 'Split the export into files of this many rows (0: one file). Each part is handed to n8n when full, so with N8N_DEFAULT_BINARY_DATA_MODE=filesystem memory stays at one part.',
+		...show(['exportTransactions'], { output: ['csv', 'ndjson'] }),
 	},
 	// Reconcile Payout
 	{
@@ -124,13 +133,13 @@ export const properties: INodeProperties[] = [
 		default: {},
 		...show(['buildJournal']),
 		options: [
-			{ displayName: 'Bank', name: 'bank', type: 'string', default: 'Assets:Bank' },
-			{ displayName: 'Disputes', name: 'disputes', type: 'string', default: 'Expenses:Disputes' },
-			{ displayName: 'Fees', name: 'fees', type: 'string', default: 'Expenses:Stripe Fees' },
-			{ displayName: 'Other Adjustments', name: 'other', type: 'string', default: 'Equity:Stripe Adjustments' },
-			{ displayName: 'Refunds', name: 'refunds', type: 'string', default: 'Income:Refunds' },
-			{ displayName: 'Revenue', name: 'revenue', type: 'string', default: 'Income:Sales' },
-			{ displayName: 'Stripe Clearing', name: 'clearing', type: 'string', default: 'Assets:Stripe Clearing' },
+			{ displayName: 'Bank', name: 'bank', type: 'string', default: 'Assets:Bank', description: 'The bank account payouts arrive in' },
+			{ displayName: 'Disputes', name: 'disputes', type: 'string', default: 'Expenses:Disputes', description: 'Disputed amounts' },
+			{ displayName: 'Fees', name: 'fees', type: 'string', default: 'Expenses:Stripe Fees', description: 'Stripe\'s fees' },
+			{ displayName: 'Other Adjustments', name: 'other', type: 'string', default: 'Equity:Stripe Adjustments', description: 'Adjustments, transfers and other movements' },
+			{ displayName: 'Refunds', name: 'refunds', type: 'string', default: 'Income:Refunds', description: 'Refunds (contra-revenue)' },
+			{ displayName: 'Revenue', name: 'revenue', type: 'string', default: 'Income:Sales', description: 'Sales, net of tax' },
+			{ displayName: 'Stripe Clearing', name: 'clearing', type: 'string', default: 'Assets:Stripe Clearing', description: 'Stripe\'s balance: its balance at any date is Stripe\'s' },
 			{ displayName: 'Tax Payable', name: 'taxPayable', type: 'string', default: 'Liabilities:Tax Payable', description: 'Each jurisdiction and rate becomes a sub-account' },
 		],
 	},

@@ -108,6 +108,18 @@ test('CSV file output holds a header and every row', async () => {
 	expect(out.items[0].json).toMatchObject({ summary: true, rows: lines.length - 1 });
 });
 
+test('Rows per File splits the export into parts that together hold every row once', async () => {
+	const from = NOW - 20 * DAY;
+	const n = ledger(from, NOW + 1).length;
+	const out = await run({ operation: 'exportTransactions', mode: 'range', from: iso(from), to: iso(NOW + 1), output: 'ndjson', rowsPerFile: 40 });
+	expect(out.items).toHaveLength(Math.ceil(n / 40));
+	const ids = out.items.flatMap((i) => Buffer.from(i.binary?.data.data as string, 'base64').toString('utf8').trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id));
+	expect(ids).toHaveLength(n);
+	expect(new Set(ids).size).toBe(n);
+	expect(out.items.map((i) => i.binary?.data.fileName)[0]).toBe('stripe-balance-transactions-0001.ndjson');
+	expect(out.items.slice(0, -1).every((i) => i.json.rows === 40)).toBe(true);
+});
+
 test('Reconcile Payout from a payout.paid trigger item: reconciled, with totals by category', async () => {
 	const payouts = await stripe.payouts.list({ limit: 10 });
 	const payout = payouts.data.find((p) => p.automatic && p.status === 'paid') as Stripe.Payout;
