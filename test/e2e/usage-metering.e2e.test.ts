@@ -12,6 +12,8 @@
  *   hand) resends the same rows, and the totals do not move (deterministic identifiers: Stripe drops them).
  * - The upsell branch: the customers of each batch past 80 % / 100 % of the included units come out of
  *   "Ready for CRM" with their status, and the others do not.
+ * - Stripe down (every call 500): Report Usage fails; the stream refusing every event: the summary counts them failed and
+ *   the run stops at "Not Sent: Retry Next Run". Either way the mark stays, and the next run bills the rows once.
  * - A backlog of 10,050 rows drains in two runs (the query's LIMIT 10000), each row billed once.
  */
 import { readFileSync } from 'node:fs';
@@ -305,6 +307,53 @@ describe('usage metering template in a real n8n, from a real PostgreSQL', () => 
 		expect(items(resend, 'Read New Usage Rows').map((row) => Number(row.id))).toEqual(rows.rows.map((row) => Number(row.id)).reverse());
 		expect(items(resend, 'Report Usage')[0]).toMatchObject({ items: 3, rejected: 0, failed: 0 });
 		expect(await highWaterMark()).toBe(mark);
+		await expectTotalsAsInserted();
+	});
+
+	it('when Stripe keeps failing, the run stops with an error and the mark stays; the next run sends the rows, once', async () => {
+		const mark = await highWaterMark();
+		const rows: Row[] = [
+			{ customer: customers.other, value: 11 },
+			{ customer: customers.light, value: 12 },
+		];
+		const ids = await insertRows(rows);
+		// Stripe down (every call 500): Report Usage itself fails (it cannot even list the meters).
+		sandbox.setFaults({ errorRate: 1 });
+		let down: PublicExecution;
+		try {
+			down = await runScheduled();
+		} finally {
+			sandbox.setFaults({});
+		}
+		expect(down.status).toBe('error');
+		expect(down.data.resultData.error?.message).toContain('injected by the sandbox');
+		expect(Object.keys(down.data.resultData.runData).sort()).toEqual(['Every 5 Minutes', 'Read New Usage Rows', 'Report Usage'].sort());
+		expect(await highWaterMark()).toBe(mark);
+		await expectTotalsAsInserted();
+
+		// The stream refusing every event (429 past the retries) while the rest works: the summary counts them failed,
+		// "Nothing Failed?" takes the other branch, and the run stops with the error that says what happens next.
+		sandbox.setRateLimits({ meterEventStreamPerSecond: 0 });
+		let refused: PublicExecution;
+		try {
+			refused = await runScheduled();
+		} finally {
+			sandbox.setRateLimits({});
+		}
+		expect(refused.status).toBe('error');
+		expect(items(refused, 'Report Usage')[0]).toMatchObject({ items: 2, accepted: 0, failed: 2 });
+		expect(ran(refused, 'Not Sent: Retry Next Run')).toBe(true);
+		expect(ran(refused, 'Advance High-Water Mark')).toBe(false);
+		expect(refused.data.resultData.error?.message).toBe(`2 of 2 usage rows were not sent to Stripe (rate limits or errors outlasted the retries). The high-water mark stays at ${mark}: the next run sends these rows again with the same identifiers, and Stripe drops those it already has.`);
+		expect(await highWaterMark()).toBe(mark);
+		await expectTotalsAsInserted();
+
+		billable(rows);
+		const recovered = await runScheduled();
+		expect({ status: recovered.status, detail: describeRun(recovered) }).toMatchObject({ status: 'success' });
+		expect(items(recovered, 'Read New Usage Rows').map((row) => Number(row.id))).toEqual(ids);
+		expect(items(recovered, 'Report Usage')[0]).toMatchObject({ items: 2, failed: 0 });
+		expect(await highWaterMark()).toBe(ids[1]);
 		await expectTotalsAsInserted();
 	});
 
