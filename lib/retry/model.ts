@@ -220,8 +220,9 @@ export interface FeatureOptions {
  * afternoon" or "the end of the month in Germany":
  * - `timeOfWeek`: class, local weekday and 3-hour band (`insufficientFunds|5|12-14`): weekly and
  *   fortnightly paydays and the hour funds clear;
- * - `countryDayOfMonth`: class, card country and the day-of-month band
- *   (`insufficientFunds|DE|26-31`): monthly paydays differ by country's payroll habits.
+ * - `countryDayOfMonth`: class, card country and the local day of the month, `last` for the
+ *   month's last day (`insufficientFunds|DE|last`): monthly paydays differ by country's payroll
+ *   habits, and a payday helps for a day or two, less than a 5-day band.
  */
 export function attemptFeatures(input: AttemptFeaturesInput, options: FeatureOptions = {}, cache = new Map<string, boolean>()): FeatureBuckets {
 	const t = DateTime.fromSeconds(input.at, { zone: input.zone });
@@ -252,7 +253,7 @@ export function attemptFeatures(input: AttemptFeaturesInput, options: FeatureOpt
 	if (input.declineClass) {
 		const hb = hourBand(t.hour) * 3;
 		f.timeOfWeek = `${input.declineClass}|${t.weekday}|${hb}-${hb + 2}`;
-		if (f.country) f.countryDayOfMonth = `${input.declineClass}|${f.country}|${f.dayOfMonth}`;
+		if (f.country) f.countryDayOfMonth = `${input.declineClass}|${f.country}|${t.day === t.daysInMonth ? 'last' : t.day}`;
 	}
 	if (input.customerSuccessRate !== undefined) {
 		const r = input.customerSuccessRate;
