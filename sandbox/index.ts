@@ -38,7 +38,7 @@ export interface SandboxOptions {
 	/** Secret key the sandbox accepts (default 'sk_test_sandbox_000000000000000000000000'). */
 	secretKey?: string;
 	/** Per-second limits (defaults: 100 ops, 1,000 meter events, 10,000 v2 stream requests); false disables. */
-	rateLimits?: { opsPerSecond?: number; meterEventsPerSecond?: number; meterEventStreamPerSecond?: number } | false;
+	rateLimits?: { opsPerSecond?: number; meterEventsPerSecond?: number; meterEventStreamPerSecond?: number; perEndpointPerSecond?: number } | false;
 	/** Added to every request (ms), or computed per request. See `stripeLikeLatency`. */
 	latencyMs?: number | ((req: { method: string; path: string }) => number);
 	/**

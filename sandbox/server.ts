@@ -10,6 +10,12 @@ export interface RateLimits {
 	opsPerSecond: number;
 	meterEventsPerSecond: number;
 	meterEventStreamPerSecond: number;
+	/**
+	 * Stripe's per-endpoint limit ("a default of 25 requests per second per endpoint", https://docs.stripe.com/rate-limits),
+	 * one bucket per method and route (e.g. `GET /v1/balance_transactions`), on top of `opsPerSecond`; meter event
+	 * routes keep their own buckets. Absent or 0: off (the default).
+	 */
+	perEndpointPerSecond?: number;
 }
 
 /** Stripe's live-mode defaults (https://docs.stripe.com/rate-limits, 2025). Sandboxes get 25 ops/s. */
@@ -58,12 +64,16 @@ class Bucketed {
 	constructor(private readonly rate: number) {
 		this.tokens = rate;
 	}
-	/** Takes `n` tokens (a meter event stream request costs one per event). */
-	take(n = 1): boolean {
+	/** Whether `n` tokens are there now (refills first; takes nothing). */
+	has(n = 1): boolean {
 		const now = performance.now();
 		this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) / 1000) * this.rate);
 		this.last = now;
-		if (this.tokens < n) return false;
+		return this.tokens >= n;
+	}
+	/** Takes `n` tokens (a meter event stream request costs one per event). */
+	take(n = 1): boolean {
+		if (!this.has(n)) return false;
 		this.tokens -= n;
 		return true;
 	}
@@ -92,6 +102,8 @@ export class SandboxServer {
 	/** Keys whose first request is still executing (a concurrent request with one gets 409). */
 	private inProgress = new Set<string>();
 	private buckets: Partial<Record<Bucket, Bucketed>> = {};
+	/** Per-endpoint buckets (`perEndpointPerSecond`), by `METHOD /route/pattern`. */
+	private endpointBuckets = new Map<string, Bucketed>();
 	private faultRng: Rng;
 	private requestIds: Rng;
 	private sockets = new Set<import('node:net').Socket>();
@@ -121,6 +133,7 @@ export class SandboxServer {
 		this.buckets = limits
 			? { ops: new Bucketed(limits.opsPerSecond), meter_events: new Bucketed(limits.meterEventsPerSecond), meter_stream: new Bucketed(limits.meterEventStreamPerSecond) }
 			: {};
+		this.endpointBuckets = new Map();
 	}
 
 	setFaults(f: Faults | undefined): void {
@@ -246,10 +259,21 @@ export class SandboxServer {
 
 		// Rate limits (429 + Stripe-Rate-Limited-Reason).
 		// The meter event stream is limited in events per second (10,000), not requests.
+		// Per endpoint (when configured): a request must fit both buckets, and one refused by either takes from neither.
 		const bucket = this.buckets[matched.route.bucket];
-		if (bucket && !bucket.take(matched.route.bucket === 'meter_stream' ? streamEventCount(rawBody) : 1)) {
+		const perEndpoint = this.config.rateLimits ? (this.config.rateLimits.perEndpointPerSecond ?? 0) : 0;
+		let endpointBucket: Bucketed | undefined;
+		if (perEndpoint > 0 && matched.route.bucket === 'ops') {
+			const name = `${matched.route.method} ${matched.route.pattern}`;
+			endpointBucket = this.endpointBuckets.get(name);
+			if (!endpointBucket) this.endpointBuckets.set(name, (endpointBucket = new Bucketed(perEndpoint)));
+		}
+		const cost = matched.route.bucket === 'meter_stream' ? streamEventCount(rawBody) : 1;
+		if (bucket && !bucket.has(cost)) {
 			return this.sendError(res, rateLimited(matched.route.bucket === 'ops' ? 'global-rate' : 'endpoint-rate'), requestId);
 		}
+		if (endpointBucket && !endpointBucket.take(1)) return this.sendError(res, rateLimited('endpoint-rate'), requestId);
+		bucket?.take(cost);
 
 		let form: FormObject;
 		try {
