@@ -198,7 +198,7 @@ afterAll(async () => {
 });
 
 describe('usage metering template in a real n8n, from a real PostgreSQL', () => {
-	it('imports as it is: the Postgres and Stripe credential placeholders resolve by name; Slack stays disabled', async () => {
+	it('imports as it is and publishes: the Postgres and Stripe credential placeholders resolve by name; Slack stays disabled', async () => {
 		const stored = await n8n.rest<WorkflowJson>('GET', `/rest/workflows/${workflow.id}`);
 		expect(stored.nodes.some((node) => node.type === 'n8n-nodes-base.code')).toBe(false);
 		const wired: Array<[string, string, string | null]> = [];
@@ -215,6 +215,12 @@ describe('usage metering template in a real n8n, from a real PostgreSQL', () => 
 			].sort(),
 		);
 		expect(stored.nodes.find((node) => node.name === 'Post Summary to Slack')?.disabled).toBe(true);
+		// It publishes as it is (the disabled Slack node's missing credential does not stop it); unpublished again so
+		// its schedule does not run in the middle of the tests below.
+		await n8n.activateWorkflow(workflow.id);
+		expect((await n8n.rest<{ active: boolean }>('GET', `/rest/workflows/${workflow.id}`)).active).toBe(true);
+		await n8n.deactivateWorkflow(workflow.id);
+		expect(await listExecutions()).toEqual([]);
 		expect(await highWaterMark()).toBe(0);
 	});
 
