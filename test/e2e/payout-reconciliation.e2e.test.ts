@@ -1,0 +1,430 @@
+/**
+ * The payout-reconciliation template (workflows/stripe-payout-reconciliation.json) in a real n8n 2.41.1 (Node 24)
+ * with the packed package, against the Stripe sandbox running in this Jest process (a seeded business, frozen clock):
+ *
+ * - The template imports as it is (built-in nodes besides ours, no Code node, stable ids, set-up notes, credential
+ *   placeholders by name) and publishes: its Stripe RevOps Trigger registers the `payout.paid` endpoint in the sandbox.
+ * - Reconciled: the sandbox clock passes 02:00 UTC, the sandbox's daily automatic payout sweeps the available balance,
+ *   and on its arrival date Stripe (the sandbox) sends `payout.paid`. The execution reconciles the payout, exports its
+ *   transactions with their sources, builds the generic CSV journal and POSTs it to the ERP (a recording server): the
+ *   CSV's debits equal its credits, each entry balances, each entry's clearing lines equal the transaction's net, the
+ *   clearing lines of the settled transactions net to the payout's amount, and the bank receives the payout. No alert.
+ * - Discrepancy: the credential's base URL points at a proxy in front of the sandbox. For the next payout it drops one
+ *   row from `GET /v1/balance_transactions?payout=…` pages (a flaky sync, an incomplete list). The execution alerts
+ *   (the Slack placeholder replaced by a recording server) with the payout, `mismatch`, and a difference equal to the
+ *   dropped row's net; nothing is booked in the ERP. With the proxy honest again, the same payout reconciles.
+ *
+ * The user-edited placeholders of the template (ERP and Slack URLs) are replaced as a user would.
+ */
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+import Stripe from 'stripe';
+
+import { startSandbox, type Sandbox } from '../../sandbox';
+import { startRecordingServer, type RecordedRequest, type RecordingServer } from '../helpers/recordingServer';
+import { ROOT, startN8n, type N8nInstance } from './helpers/n8n';
+import { executionsReader, waitFor, type ExecutionsReader, type PublicExecution } from './triggerHelpers';
+
+interface WorkflowNode {
+	id?: string;
+	name: string;
+	type: string;
+	webhookId?: string;
+	parameters: Record<string, unknown>;
+	credentials?: Record<string, { id: string | null; name: string }>;
+}
+
+interface WorkflowJson {
+	id: string;
+	name: string;
+	nodes: WorkflowNode[];
+	connections: Record<string, unknown>;
+}
+
+const TEMPLATE = 'stripe-payout-reconciliation.json';
+const ERP_PLACEHOLDER = 'https://your-erp.example.com';
+const SLACK_PLACEHOLDER = 'https://hooks.slack.com/services/YOUR/SLACK/WEBHOOK';
+const TRIGGER = 'Stripe RevOps Trigger';
+const RECONCILE = 'Reconcile Payout';
+const EXPORT = 'Export Payout Transactions';
+const JOURNAL = 'Build Journal';
+const ERP = 'Send Journal to ERP';
+const ALERT = 'Alert: Payout Does Not Reconcile';
+const CLEARING = 'Assets:Stripe Clearing';
+const BANK = 'Assets:Bank';
+const DAY = 86_400;
+/** Tuesday 2026-12-01 12:00 UTC: the seeded business's "now" (a weekday, so each payout arrives the next day). */
+const NOW = Date.UTC(2026, 11, 1, 12) / 1000;
+
+let sandbox: Sandbox;
+let stripe: Stripe;
+let proxy: DroppingProxy;
+let erp: RecordingServer;
+let slack: RecordingServer;
+let n8n: N8nInstance;
+let executions: ExecutionsReader;
+let workflow: WorkflowJson;
+let endpointId: string;
+/** Executions of the workflow already checked (each test looks at the new ones). */
+const seen = new Set<string>();
+
+// --- A proxy between n8n and the sandbox that can lose one row of a payout's list ---
+
+interface DroppingProxy {
+	url: string;
+	/** While set: `GET /v1/balance_transactions?payout=<payout>` pages come back without the row `rowId`. */
+	drop: { payout: string; rowId: string } | null;
+	/** How many times the row was dropped. */
+	dropped: number;
+	close(): Promise<void>;
+}
+
+async function startProxy(target: string): Promise<DroppingProxy> {
+	const upstream = new URL(target);
+	const state: DroppingProxy = { url: '', drop: null, dropped: 0, close: async () => undefined };
+	const server: Server = createServer((req, res) => {
+		const chunks: Buffer[] = [];
+		req.on('data', (chunk: Buffer) => chunks.push(chunk));
+		req.on('end', () => {
+			const url = new URL(req.url ?? '/', upstream);
+			const headers: IncomingHttpHeaders = { ...req.headers, host: upstream.host };
+			delete headers['accept-encoding'];
+			delete headers.connection;
+			const forward = httpRequest(url, { method: req.method, headers, agent: false }, (answer) => {
+				const body: Buffer[] = [];
+				answer.on('data', (chunk: Buffer) => body.push(chunk));
+				answer.on('end', () => {
+					let payload = Buffer.concat(body);
+					const drop = state.drop;
+					if (drop && req.method === 'GET' && url.pathname === '/v1/balance_transactions' && url.searchParams.get('payout') === drop.payout && answer.statusCode === 200) {
+						const page = JSON.parse(payload.toString('utf8')) as { data: Array<{ id: string }>; has_more: boolean };
+						const at = page.data.findIndex((row) => row.id === drop.rowId);
+						// Never the last row of a page that has more: the next page starts after the last row listed.
+						if (at >= 0 && !(page.has_more && at === page.data.length - 1)) {
+							page.data.splice(at, 1);
+							state.dropped++;
+							payload = Buffer.from(JSON.stringify(page), 'utf8');
+						}
+					}
+					const out: Record<string, string | string[]> = {};
+					for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !['content-length', 'transfer-encoding', 'connection'].includes(name)) out[name] = value;
+					res.writeHead(answer.statusCode ?? 502, { ...out, 'content-length': String(payload.length) });
+					res.end(payload);
+				});
+				answer.on('error', () => res.destroy());
+			});
+			forward.on('error', (error) => {
+				res.writeHead(502, { 'content-type': 'text/plain' });
+				res.end(String(error));
+			});
+			forward.end(Buffer.concat(chunks));
+		});
+	});
+	server.keepAliveTimeout = 1;
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	state.close = () =>
+		new Promise<void>((resolve) => {
+			server.closeAllConnections();
+			server.close(() => resolve());
+		});
+	return state;
+}
+
+// --- The journal CSV ---
+
+/** RFC 4180 CSV (quoted cells with "" inside, commas and newlines in quotes). */
+function parseCsv(text: string): string[][] {
+	const rows: string[][] = [];
+	let row: string[] = [];
+	let cell = '';
+	let quoted = false;
+	for (let i = 0; i < text.length; i++) {
+		const c = text[i];
+		if (quoted) {
+			if (c === '"' && text[i + 1] === '"') {
+				cell += '"';
+				i++;
+			} else if (c === '"') quoted = false;
+			else cell += c;
+		} else if (c === '"') quoted = true;
+		else if (c === ',') {
+			row.push(cell);
+			cell = '';
+		} else if (c === '\n' || c === '\r') {
+			if (c === '\r' && text[i + 1] === '\n') i++;
+			row.push(cell);
+			rows.push(row);
+			row = [];
+			cell = '';
+		} else cell += c;
+	}
+	if (cell !== '' || row.length) {
+		row.push(cell);
+		rows.push(row);
+	}
+	return rows;
+}
+
+/** "1234.56" (USD, two decimals) in cents, exactly (no floating point). */
+function cents(decimal: string): number {
+	if (decimal === '') return 0;
+	const match = /^(\d+)\.(\d{2})$/.exec(decimal);
+	if (!match) throw new Error(`Not a USD amount with two decimals: ${JSON.stringify(decimal)}`);
+	return Number(match[1]) * 100 + Number(match[2]);
+}
+
+interface CsvLine {
+	date: string;
+	entry: string;
+	account: string;
+	debit: number;
+	credit: number;
+	currency: string;
+	memo: string;
+}
+
+function journalLines(request: RecordedRequest): CsvLine[] {
+	const [header, ...rows] = parseCsv(request.body).filter((row) => row.length > 1 || row[0] !== '');
+	expect(header).toEqual(['Date', 'Entry', 'Account', 'Debit', 'Credit', 'Currency', 'Memo']);
+	return rows.map((cells) => {
+		expect(cells).toHaveLength(7);
+		const [date, entry, account, debit, credit, currency, memo] = cells;
+		return { date, entry, account, debit: cents(debit), credit: cents(credit), currency, memo };
+	});
+}
+
+// --- Stripe and n8n side ---
+
+/** The payout's transactions through the official client, straight from the sandbox (the truth). */
+async function payoutTransactions(payoutId: string): Promise<Stripe.BalanceTransaction[]> {
+	const out: Stripe.BalanceTransaction[] = [];
+	for await (const bt of stripe.balanceTransactions.list({ payout: payoutId, limit: 100 })) out.push(bt);
+	return out;
+}
+
+/** Moves the sandbox clock to `at` (running what falls due: payouts, their `payout.paid`) and delivers the events to n8n. */
+async function advanceTo(at: number): Promise<void> {
+	await sandbox.clock.advance(Math.max(0, at - sandbox.clock.now()));
+	await sandbox.deliverWebhooks();
+}
+
+/** The next automatic payout: passes the next 02:00 UTC and returns the payouts that run created (in transit). */
+async function nextPayouts(): Promise<Stripe.Payout[]> {
+	const before = new Set((await stripe.payouts.list({ limit: 100 })).data.map((payout) => payout.id));
+	const now = sandbox.clock.now();
+	const dayStart = now - (now % DAY);
+	const at = dayStart + 2 * 3600 < now ? dayStart + DAY + 2 * 3600 : dayStart + 2 * 3600;
+	await advanceTo(at + 60);
+	const created = (await stripe.payouts.list({ limit: 100 })).data.filter((payout) => !before.has(payout.id));
+	expect(created.length).toBeGreaterThan(0);
+	for (const payout of created) expect(payout).toMatchObject({ automatic: true, status: 'in_transit' });
+	return created;
+}
+
+/** Delivers `payout.paid` for each payout (their arrival on the sandbox clock), retrying as Stripe does until n8n took all. */
+async function payOut(payouts: Stripe.Payout[]): Promise<void> {
+	const ids = new Set(payouts.map((payout) => payout.id));
+	const acknowledged = () => {
+		const events = new Set<string>();
+		for (const delivery of sandbox.webhookLog()) if (delivery.endpoint === endpointId && delivery.type === 'payout.paid' && delivery.status === 200) events.add(delivery.event);
+		return events.size;
+	};
+	const before = acknowledged();
+	await advanceTo(Math.max(...payouts.map((payout) => payout.arrival_date)) + 60);
+	for (const payout of payouts) expect((await stripe.payouts.retrieve(payout.id)).status).toBe('paid');
+	// n8n may answer 409 for a moment right after publishing; the sandbox retries those, as Stripe does.
+	for (let round = 0; round < 10 && acknowledged() - before < ids.size; round++) {
+		await new Promise((resolve) => setTimeout(resolve, 1000));
+		await sandbox.clock.advance(60);
+		await sandbox.deliverWebhooks();
+	}
+	expect(acknowledged() - before).toBe(ids.size);
+}
+
+/** Waits for `count` new executions to end and returns them with their data. */
+async function newExecutions(count: number): Promise<PublicExecution[]> {
+	const filter = encodeURIComponent(JSON.stringify({ workflowId: workflow.id }));
+	await waitFor(
+		`${count} new execution(s) to end`,
+		async () => {
+			const list = (await n8n.rest<{ results: Array<{ id: string; status: string }> }>('GET', `/rest/executions?filter=${filter}&limit=100`)).results.filter((execution) => !seen.has(String(execution.id)));
+			return list.length >= count && list.every((execution) => !['new', 'running', 'waiting'].includes(execution.status));
+		},
+		{ timeoutMs: 90_000, intervalMs: 300 },
+	);
+	const fresh = (await executions.all(workflow.id)).filter((execution) => !seen.has(String(execution.id)));
+	expect(fresh).toHaveLength(count);
+	for (const execution of fresh) seen.add(String(execution.id));
+	return fresh;
+}
+
+function items(execution: PublicExecution, node: string): Array<Record<string, unknown>> {
+	return (execution.data.resultData.runData[node]?.[0]?.data?.main?.[0] ?? []).map((item) => item.json);
+}
+
+function ran(execution: PublicExecution, node: string): boolean {
+	return execution.data.resultData.runData[node] !== undefined;
+}
+
+function describeRun(execution: PublicExecution): string {
+	return JSON.stringify({ status: execution.status, error: execution.data.resultData.error, nodes: Object.keys(execution.data.resultData.runData) });
+}
+
+beforeAll(async () => {
+	const started = Date.now();
+	sandbox = await startSandbox({ seed: 1010, now: NOW, clock: 'frozen', rateLimits: false, seedData: { customers: 40, months: 2 }, webhooks: { autoDeliver: false } });
+	stripe = new Stripe(sandbox.secretKey, { host: '127.0.0.1', port: sandbox.port, protocol: 'http', maxNetworkRetries: 0 });
+	proxy = await startProxy(sandbox.url);
+	erp = await startRecordingServer(() => ({ status: 200, body: { imported: true } }));
+	slack = await startRecordingServer(() => ({ status: 200, headers: { 'Content-Type': 'text/plain' }, body: 'ok' }));
+	// Three charges of the test's own: available two days on, they go with the second payout (the one that loses a row).
+	const customer = await stripe.customers.create({ email: 'payout-e2e@example.com', name: 'Payout e2e' });
+	for (const amount of [2500, 7300, 11900]) {
+		await stripe.paymentIntents.create({ amount, currency: 'usd', customer: customer.id, payment_method: 'pm_card_visa', confirm: true, off_session: true });
+	}
+	const text = readFileSync(path.join(ROOT, 'workflows', TEMPLATE), 'utf8');
+	expect(text).toContain(ERP_PLACEHOLDER);
+	expect(text).toContain(SLACK_PLACEHOLDER);
+	workflow = JSON.parse(text.split(ERP_PLACEHOLDER).join(erp.url).split(SLACK_PLACEHOLDER).join(`${slack.url}/services/alert`)) as WorkflowJson;
+	const credentials = [
+		{ id: 'e2ePrStripe00001', name: 'Stripe RevOps account', type: 'stripeRevOpsApi', data: { secretKey: sandbox.secretKey, baseUrl: proxy.url, apiVersion: '2026-10-28.endive', stripeAccount: '' } },
+	];
+	n8n = await startN8n({ imports: { credentials: [credentials], workflows: [workflow] }, env: { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' } });
+	executions = await executionsReader(n8n);
+	process.stderr.write(`payout-reconciliation e2e: sandbox (${sandbox.seedReport?.payouts} seeded payouts) and n8n ready in ${Date.now() - started} ms\n`);
+});
+
+afterAll(async () => {
+	await n8n?.stop();
+	await proxy?.close();
+	await erp?.close();
+	await slack?.close();
+	await sandbox?.close();
+});
+
+describe('payout reconciliation template in a real n8n', () => {
+	it('imports as it is (credential placeholders resolve by name) and publishing registers the payout.paid endpoint', async () => {
+		const raw = JSON.parse(readFileSync(path.join(ROOT, 'workflows', TEMPLATE), 'utf8')) as WorkflowJson;
+		expect(raw.nodes.filter((node) => !/^(n8n-nodes-base|n8n-nodes-stripe-revops)\./.test(node.type))).toEqual([]);
+		expect(raw.nodes.some((node) => node.type === 'n8n-nodes-base.code')).toBe(false);
+		expect(new Set(raw.nodes.map((node) => node.id)).size).toBe(raw.nodes.length);
+		expect(raw.nodes.every((node) => typeof node.id === 'string')).toBe(true);
+		expect(raw.nodes.some((node) => node.type === 'n8n-nodes-base.stickyNote')).toBe(true);
+		expect(raw.nodes.flatMap((node) => Object.values(node.credentials ?? {})).filter((credential) => credential.id !== null || credential.name !== 'Stripe RevOps account')).toEqual([]);
+
+		const stored = await n8n.rest<WorkflowJson>('GET', `/rest/workflows/${workflow.id}`);
+		const wired = stored.nodes.filter((node) => node.credentials).map((node) => [node.name, node.credentials!.stripeRevOpsApi?.id]);
+		expect(wired.sort()).toEqual([TRIGGER, RECONCILE, EXPORT, JOURNAL].map((name) => [name, 'e2ePrStripe00001']).sort());
+
+		await n8n.activateWorkflow(workflow.id);
+		const webhookId = workflow.nodes.find((node) => node.name === TRIGGER)!.webhookId!;
+		const url = n8n.webhookUrl(`${webhookId}/webhook`);
+		const endpoint = await waitFor('the workflow\'s endpoint in the sandbox', async () => (await stripe.webhookEndpoints.list({ limit: 100 })).data.find((candidate) => candidate.url === url));
+		expect(endpoint.enabled_events).toEqual(['payout.paid']);
+		endpointId = endpoint.id;
+		await n8n.waitForWebhook(`${webhookId}/webhook`);
+	});
+
+	it('the daily automatic payout reconciles: the ERP receives a balanced CSV journal whose clearing lines net to the payout', async () => {
+		expect(endpointId).toBeDefined();
+		const payouts = await nextPayouts();
+		await payOut(payouts);
+		const runs = await newExecutions(payouts.length);
+		expect(slack.requests).toEqual([]);
+		expect(erp.requests).toHaveLength(payouts.length);
+
+		for (const payout of payouts) {
+			const run = runs.find((execution) => items(execution, RECONCILE)[0]?.payoutId === payout.id)!;
+			expect(run).toBeDefined();
+			expect({ status: run.status, detail: describeRun(run) }).toMatchObject({ status: 'success' });
+			const truth = await payoutTransactions(payout.id);
+			const settled = truth.filter((bt) => !(bt.type === 'payout' && bt.source === payout.id));
+			expect(settled.length).toBeGreaterThan(1);
+			expect(settled.reduce((sum, bt) => sum + bt.net, 0)).toBe(payout.amount);
+
+			const result = items(run, RECONCILE)[0];
+			expect(result).toMatchObject({ payoutId: payout.id, result: 'reconciled', difference: 0, amount: payout.amount, automatic: true, transactions: settled.length, suspects: [] });
+			expect((result.rows as unknown[]).length).toBe(truth.length);
+			expect(ran(run, ALERT)).toBe(false);
+			expect(items(run, EXPORT).filter((row) => !row.summary).map((row) => row.id).sort()).toEqual(truth.map((bt) => bt.id).sort());
+			expect(items(run, JOURNAL)[0]).toMatchObject({ entries: truth.length, format: 'csvGeneric' });
+
+			// The ERP's request: the CSV file, for this payout.
+			const request = erp.requests.find((candidate) => new URL(candidate.url, erp.url).searchParams.get('payout') === payout.id)!;
+			expect(request).toBeDefined();
+			expect(request.method).toBe('POST');
+			expect(new URL(request.url, erp.url).pathname).toBe('/api/journal-imports');
+			expect(request.headers['content-type']).toContain('text/csv');
+			const lines = journalLines(request);
+			expect(new Set(lines.map((line) => line.currency))).toEqual(new Set(['USD']));
+			expect(lines.every((line) => (line.debit > 0) !== (line.credit > 0))).toBe(true);
+			// Debits equal credits, in total and per entry (one entry per transaction of the payout).
+			const debit = lines.reduce((sum, line) => sum + line.debit, 0);
+			const credit = lines.reduce((sum, line) => sum + line.credit, 0);
+			expect(debit).toBe(credit);
+			expect(debit).toBe(items(run, JOURNAL)[0].totalDebit);
+			const entries = new Map<string, CsvLine[]>();
+			for (const line of lines) entries.set(line.entry, [...(entries.get(line.entry) ?? []), line]);
+			expect([...entries.keys()].sort()).toEqual(truth.map((bt) => bt.id).sort());
+			for (const [entry, own] of entries) expect({ entry, balance: own.reduce((sum, line) => sum + line.debit - line.credit, 0) }).toEqual({ entry, balance: 0 });
+			// Each entry's clearing lines are the transaction's net; over the settled transactions they net to the payout,
+			// and the payout's own entry moves the payout from clearing to the bank.
+			const clearing = (rows: CsvLine[]) => rows.filter((line) => line.account === CLEARING).reduce((sum, line) => sum + line.debit - line.credit, 0);
+			for (const bt of truth) expect({ id: bt.id, clearing: clearing(entries.get(bt.id)!) }).toEqual({ id: bt.id, clearing: bt.net });
+			expect(clearing(settled.flatMap((bt) => entries.get(bt.id)!))).toBe(payout.amount);
+			expect(clearing(lines)).toBe(0);
+			const own = truth.find((bt) => bt.type === 'payout' && bt.source === payout.id)!;
+			expect(entries.get(own.id)!.filter((line) => line.account === BANK)).toEqual([expect.objectContaining({ debit: payout.amount, credit: 0 })]);
+			// Charges are booked net of their invoices' tax: revenue plus tax payable is the charge's gross.
+			for (const bt of settled.filter((candidate) => candidate.reporting_category === 'charge')) {
+				const credits = entries.get(bt.id)!.filter((line) => line.account === 'Income:Sales' || line.account.startsWith('Liabilities:Tax Payable')).reduce((sum, line) => sum + line.credit, 0);
+				expect({ id: bt.id, credits }).toEqual({ id: bt.id, credits: bt.amount });
+			}
+		}
+	});
+
+	it('a payout whose list loses a row raises the alert with the difference equal to that row\'s net, and books nothing', async () => {
+		expect(endpointId).toBeDefined();
+		const payouts = await nextPayouts();
+		const target = payouts[0];
+		const truth = await payoutTransactions(target.id);
+		const settled = truth.filter((bt) => !(bt.type === 'payout' && bt.source === target.id));
+		// The test's own three charges went with this payout.
+		expect(settled.filter((bt) => bt.type === 'charge' && [2500, 7300, 11900].includes(bt.amount))).toHaveLength(3);
+		const lost = settled.find((bt) => bt.type === 'charge' && bt.amount === 7300)!;
+		proxy.drop = { payout: target.id, rowId: lost.id };
+		const erpBefore = erp.requests.length;
+		try {
+			await payOut(payouts);
+			const runs = await newExecutions(payouts.length);
+			const run = runs.find((execution) => items(execution, RECONCILE)[0]?.payoutId === target.id)!;
+			expect({ status: run.status, detail: describeRun(run) }).toMatchObject({ status: 'success' });
+			expect(proxy.dropped).toBeGreaterThan(0);
+			expect(items(run, RECONCILE)[0]).toMatchObject({ payoutId: target.id, result: 'mismatch', difference: lost.net, amount: target.amount, sumNet: target.amount - lost.net, transactions: settled.length - 1 });
+			expect(ran(run, EXPORT)).toBe(false);
+			expect(ran(run, JOURNAL)).toBe(false);
+			expect(ran(run, ERP)).toBe(false);
+
+			expect(slack.requests).toHaveLength(1);
+			const alert = slack.requests[0];
+			expect(alert.method).toBe('POST');
+			expect(alert.url).toBe('/services/alert');
+			const body = JSON.parse(alert.body) as Record<string, unknown> & { suspects: Array<{ id: string; net: number; why: string }> };
+			expect(body).toMatchObject({ payoutId: target.id, result: 'mismatch', difference: lost.net, amount: target.amount, currency: 'usd', transactions: settled.length - 1 });
+			expect(Array.isArray(body.suspects)).toBe(true);
+			expect(body.suspects.every((suspect) => suspect.id !== lost.id)).toBe(true);
+			expect(String(body.explanation)).toContain(`missing ${lost.net}`);
+			expect(String(body.text)).toContain(target.id);
+			expect(String(body.text)).toContain(`difference ${lost.net}`);
+			// The other payouts of the same run (none on a weekday) still reach the ERP; this one does not.
+			expect(erp.requests.slice(erpBefore).filter((request) => new URL(request.url, erp.url).searchParams.get('payout') === target.id)).toEqual([]);
+			expect(erp.requests.length - erpBefore).toBe(payouts.length - 1);
+		} finally {
+			proxy.drop = null;
+		}
+	});
+});
