@@ -27,24 +27,10 @@ import {
 import { encodePath } from '../../lib/stripe';
 import { OutputItems, route, type ItemInput, type ItemOutcome } from '../shared/router';
 import { CREDENTIAL_NAME, executionStripe, type ExecutionStripe } from '../shared/stripeApi';
+import { dateParameter, nowSeconds } from '../shared/params';
 import { properties } from './description';
 
 const CURSOR_KEY = 'balanceExportCheckpoint';
-
-function nowSeconds(): number {
-	return Math.floor(Date.now() / 1000);
-}
-
-function date(context: IExecuteFunctions, name: string, itemIndex: number, fallback?: number): number {
-	const raw = context.getNodeParameter(name, itemIndex, '') as string;
-	if (!raw) {
-		if (fallback !== undefined) return fallback;
-		throw new NodeOperationError(context.getNode(), `"${name}" is required: set a date and time.`, { itemIndex });
-	}
-	const ms = Date.parse(raw);
-	if (!Number.isFinite(ms)) throw new NodeOperationError(context.getNode(), `"${name}" is not a date: ${JSON.stringify(raw)}. Use ISO 8601, e.g. 2026-06-01T00:00:00Z.`, { itemIndex });
-	return Math.floor(ms / 1000);
-}
 
 const ROW_COLUMNS = [
 	'id',
@@ -188,7 +174,7 @@ function exportPages(input: ItemInput<ExecutionStripe>, totals: Totals): { pages
 		const saved = store[CURSOR_KEY] as { key?: string; cursor?: unknown } | undefined;
 		const cursor = saved?.key === key ? saved.cursor : undefined;
 		const sinceRaw = context.getNodeParameter('since', itemIndex, '') as string;
-		const since = sinceRaw ? date(context, 'since', itemIndex) : undefined;
+		const since = sinceRaw ? dateParameter(context, 'since', itemIndex) : undefined;
 		let checkpoint: unknown;
 		const pages = (async function* () {
 			for await (const batch of exportIncremental(shared.client, { now: nowSeconds(), cursor, since: cursor === undefined ? since : undefined, filters, expandSource })) {
@@ -203,8 +189,8 @@ function exportPages(input: ItemInput<ExecutionStripe>, totals: Totals): { pages
 		};
 		return { pages, finish, checkpoint: () => checkpoint };
 	}
-	const from = date(context, 'from', itemIndex);
-	const to = date(context, 'to', itemIndex, nowSeconds() + 1);
+	const from = dateParameter(context, 'from', itemIndex);
+	const to = dateParameter(context, 'to', itemIndex, nowSeconds() + 1);
 	if (to <= from) throw new NodeOperationError(context.getNode(), '"To" must be after "From".', { itemIndex });
 	const pages = bridge<ExportRow[]>(async (push) => {
 		const stats = await exportRange(shared.client, { from, to, filters, expandSource }, push);
@@ -383,8 +369,8 @@ export class StripeRevOpsBalanceExport implements INodeType {
 			buildJournal: { batch: buildJournal },
 			taxSummary: {
 				item: async ({ context, itemIndex, shared }) => {
-					const from = date(context, 'from', itemIndex);
-					const to = date(context, 'to', itemIndex, nowSeconds() + 1);
+					const from = dateParameter(context, 'from', itemIndex);
+					const to = dateParameter(context, 'to', itemIndex, nowSeconds() + 1);
 					const period = context.getNodeParameter('period', itemIndex, 'month') as TaxPeriod;
 					return taxSummary(await loadInvoiceTaxes(shared.client, { from, to }), period) as unknown as IDataObject[];
 				},

@@ -28,6 +28,7 @@ import {
 import { OutputItems, route, type ItemInput } from '../shared/router';
 import { CREDENTIAL_NAME, executionStripe, stripeClient, type ExecutionStripe } from '../shared/stripeApi';
 import { searchOpenInvoices } from '../shared/listSearch';
+import { dateParameter, nowSeconds } from '../shared/params';
 import { properties } from './description';
 
 const DAY = 86_400;
@@ -36,21 +37,6 @@ const MODEL_KEY = 'stripeRevOpsRetryModel';
 interface Shared extends ExecutionStripe {
 	/** The workflow's static data, where the model is kept. */
 	store: IDataObject;
-}
-
-function nowSeconds(): number {
-	return Math.floor(Date.now() / 1000);
-}
-
-function dateParameter(context: IExecuteFunctions, name: string, itemIndex: number, fallback?: number): number {
-	const raw = context.getNodeParameter(name, itemIndex, '') as string;
-	if (raw === '' || raw === undefined || raw === null) {
-		if (fallback !== undefined) return fallback;
-		throw new NodeOperationError(context.getNode(), `"${name}" is required: set a date and time.`, { itemIndex });
-	}
-	const ms = Date.parse(String(raw));
-	if (!Number.isFinite(ms)) throw new NodeOperationError(context.getNode(), `"${name}" is not a date: ${JSON.stringify(raw)}. Use ISO 8601, e.g. 2026-06-01T00:00:00Z.`, { itemIndex });
-	return Math.floor(ms / 1000);
 }
 
 function policyFrom(context: IExecuteFunctions, itemIndex: number): { policy: PlanRetryInput['policy']; explore: boolean; seed: number } {

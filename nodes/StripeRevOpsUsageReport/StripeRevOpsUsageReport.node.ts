@@ -14,11 +14,8 @@ import { METER_EVENTS_HOST, cancelUsage, reportUsage, usageSummary, type Custome
 import { route, type ItemInput, type ItemOutcome } from '../shared/router';
 import { searchCustomers, searchMeters } from '../shared/listSearch';
 import { CREDENTIAL_NAME, executionStripe, stripeClient, type ExecutionStripe } from '../shared/stripeApi';
+import { dateParameter, nowSeconds } from '../shared/params';
 import { properties } from './description';
-
-function nowSeconds(): number {
-	return Math.floor(Date.now() / 1000);
-}
 
 /** A field by name, `a.b.c` for nested ones. */
 function field(json: IDataObject, path: string): unknown {
@@ -156,16 +153,6 @@ export class StripeRevOpsUsageReport implements INodeType {
 			},
 			getUsageSummary: {
 				item: async ({ context, itemIndex, shared }) => {
-					const date = (name: string, fallback?: number) => {
-						const raw = context.getNodeParameter(name, itemIndex, '') as string;
-						if (!raw) {
-							if (fallback !== undefined) return fallback;
-							throw new NodeOperationError(context.getNode(), `"${name}" is required: set a date.`, { itemIndex });
-						}
-						const ms = Date.parse(raw);
-						if (!Number.isFinite(ms)) throw new NodeOperationError(context.getNode(), `"${name}" is not a date: ${JSON.stringify(raw)}.`, { itemIndex });
-						return Math.floor(ms / 1000);
-					};
 					const thresholds = String(context.getNodeParameter('thresholds', itemIndex, '80,100'))
 						.split(',')
 						.map((s) => s.trim())
@@ -175,8 +162,8 @@ export class StripeRevOpsUsageReport implements INodeType {
 					const result = await usageSummary(shared.client, {
 						meterId: context.getNodeParameter('meter', itemIndex, '', { extractValue: true }) as string,
 						customer: context.getNodeParameter('customer', itemIndex, '', { extractValue: true }) as string,
-						start: date('start'),
-						end: date('end', nowSeconds()),
+						start: dateParameter(context, 'start', itemIndex),
+						end: dateParameter(context, 'end', itemIndex, nowSeconds()),
 						grouping: context.getNodeParameter('grouping', itemIndex, 'day') as 'hour' | 'day',
 						allowance: (context.getNodeParameter('allowance', itemIndex, 0) as number) || undefined,
 						thresholds,
