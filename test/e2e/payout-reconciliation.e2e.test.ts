@@ -8,17 +8,22 @@
  *   and on its arrival date Stripe (the sandbox) sends `payout.paid`. The execution reconciles the payout, exports its
  *   transactions with their sources, builds the generic CSV journal and POSTs it to the ERP (a recording server): the
  *   CSV's debits equal its credits, each entry balances, each entry's clearing lines equal the transaction's net, the
- *   clearing lines of the settled transactions net to the payout's amount, and the bank receives the payout. No alert.
+ *   clearing lines of the settled transactions net to the payout's amount, the bank receives the payout, and charges
+ *   are booked as revenue plus tax payable (the invoices' tax). Two payouts: the seeded business's (charges, a dispute,
+ *   tax in several jurisdictions), and one with 150 charges of the test's own (more than a page: Reconcile Payout and
+ *   Export Transactions page through). No alert.
  * - Discrepancy: the credential's base URL points at a proxy in front of the sandbox. For the next payout it drops one
  *   row from `GET /v1/balance_transactions?payout=…` pages (a flaky sync, an incomplete list). The execution alerts
  *   (the Slack placeholder replaced by a recording server) with the payout, `mismatch`, and a difference equal to the
- *   dropped row's net; nothing is booked in the ERP. With the proxy honest again, the same payout reconciles.
+ *   dropped row's net (and the Slack text says it in dollars); nothing is booked in the ERP. The payout itself is
+ *   fine: its full list (the official client, straight to the sandbox) adds up to its amount.
  *
- * The user-edited placeholders of the template (ERP and Slack URLs) are replaced as a user would.
+ * The user-edited placeholders of the template (ERP and Slack URLs) are replaced as a user would. Set PR_E2E_DUMP to
+ * a folder to keep the journals and the alert the recording servers received.
  */
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 import Stripe from 'stripe';
@@ -56,8 +61,12 @@ const ALERT = 'Alert: Payout Does Not Reconcile';
 const CLEARING = 'Assets:Stripe Clearing';
 const BANK = 'Assets:Bank';
 const DAY = 86_400;
-/** Tuesday 2026-12-01 12:00 UTC: the seeded business's "now" (a weekday, so each payout arrives the next day). */
-const NOW = Date.UTC(2026, 11, 1, 12) / 1000;
+/** Monday 2026-11-30 12:00 UTC: the seeded business's "now". The payouts of Tuesday to Thursday arrive the next day. */
+const NOW = Date.UTC(2026, 10, 30, 12) / 1000;
+/** Charges of the test's own that go with the second payout: with the seeded ones more than a page (100) of transactions. */
+const BULK_CHARGES = 150;
+/** Charges of the test's own that go with the third payout (the one whose list loses a row). */
+const REVIEW_AMOUNTS = [2500, 7300, 11900];
 
 let sandbox: Sandbox;
 let stripe: Stripe;
@@ -68,6 +77,7 @@ let n8n: N8nInstance;
 let executions: ExecutionsReader;
 let workflow: WorkflowJson;
 let endpointId: string;
+let customerId: string;
 /** Executions of the workflow already checked (each test looks at the new ones). */
 const seen = new Set<string>();
 
@@ -206,6 +216,11 @@ async function payoutTransactions(payoutId: string): Promise<Stripe.BalanceTrans
 	return out;
 }
 
+/** Card payments of the test's own customer (no invoice, so no tax), one after another. */
+async function charge(amounts: number[]): Promise<void> {
+	for (const amount of amounts) await stripe.paymentIntents.create({ amount, currency: 'usd', customer: customerId, payment_method: 'pm_card_visa', confirm: true, off_session: true });
+}
+
 /** Moves the sandbox clock to `at` (running what falls due: payouts, their `payout.paid`) and delivers the events to n8n. */
 async function advanceTo(at: number): Promise<void> {
 	await sandbox.clock.advance(Math.max(0, at - sandbox.clock.now()));
@@ -262,6 +277,65 @@ async function newExecutions(count: number): Promise<PublicExecution[]> {
 	return fresh;
 }
 
+/** Each payout's execution reconciled it, and the ERP received its journal: balanced, clearing netting to the payout. */
+async function expectReconciled(payouts: Stripe.Payout[], runs: PublicExecution[]): Promise<number> {
+	let taxPayableLines = 0;
+	for (const payout of payouts) {
+		const run = runs.find((execution) => items(execution, RECONCILE)[0]?.payoutId === payout.id)!;
+		expect(run).toBeDefined();
+		expect({ status: run.status, detail: describeRun(run) }).toMatchObject({ status: 'success' });
+		const truth = await payoutTransactions(payout.id);
+		const settled = truth.filter((bt) => !(bt.type === 'payout' && bt.source === payout.id));
+		expect(settled.length).toBeGreaterThan(1);
+		expect(settled.reduce((sum, bt) => sum + bt.net, 0)).toBe(payout.amount);
+
+		const result = items(run, RECONCILE)[0];
+		expect(result).toMatchObject({ payoutId: payout.id, result: 'reconciled', difference: 0, amount: payout.amount, automatic: true, transactions: settled.length, suspects: [] });
+		expect((result.rows as unknown[]).length).toBe(truth.length);
+		expect(ran(run, ALERT)).toBe(false);
+		expect(items(run, EXPORT).filter((row) => !row.summary).map((row) => row.id).sort()).toEqual(truth.map((bt) => bt.id).sort());
+		expect(items(run, JOURNAL)[0]).toMatchObject({ entries: truth.length, format: 'csvGeneric' });
+
+		// The ERP's request: the CSV file, for this payout.
+		const request = erp.requests.find((candidate) => new URL(candidate.url, erp.url).searchParams.get('payout') === payout.id)!;
+		expect(request).toBeDefined();
+		expect(request.method).toBe('POST');
+		expect(new URL(request.url, erp.url).pathname).toBe('/api/journal-imports');
+		expect(request.headers['content-type']).toContain('text/csv');
+		const lines = journalLines(request);
+		expect(new Set(lines.map((line) => line.currency))).toEqual(new Set(['USD']));
+		expect(lines.every((line) => (line.debit > 0) !== (line.credit > 0))).toBe(true);
+		// Debits equal credits, in total and per entry (one entry per transaction of the payout).
+		const debit = lines.reduce((sum, line) => sum + line.debit, 0);
+		const credit = lines.reduce((sum, line) => sum + line.credit, 0);
+		expect(debit).toBe(credit);
+		expect(debit).toBe(items(run, JOURNAL)[0].totalDebit);
+		const entries = new Map<string, CsvLine[]>();
+		for (const line of lines) entries.set(line.entry, [...(entries.get(line.entry) ?? []), line]);
+		expect([...entries.keys()].sort()).toEqual(truth.map((bt) => bt.id).sort());
+		for (const [entry, own] of entries) expect({ entry, balance: own.reduce((sum, line) => sum + line.debit - line.credit, 0) }).toEqual({ entry, balance: 0 });
+		// Each entry's clearing lines are the transaction's net; over the settled transactions they net to the payout,
+		// and the payout's own entry moves the payout from clearing to the bank.
+		const clearing = (rows: CsvLine[]) => rows.filter((line) => line.account === CLEARING).reduce((sum, line) => sum + line.debit - line.credit, 0);
+		for (const bt of truth) expect({ id: bt.id, clearing: clearing(entries.get(bt.id)!) }).toEqual({ id: bt.id, clearing: bt.net });
+		expect(clearing(settled.flatMap((bt) => entries.get(bt.id)!))).toBe(payout.amount);
+		expect(clearing(lines)).toBe(0);
+		const own = truth.find((bt) => bt.type === 'payout' && bt.source === payout.id)!;
+		expect(entries.get(own.id)!.filter((line) => line.account === BANK)).toEqual([expect.objectContaining({ debit: payout.amount, credit: 0 })]);
+		// Charges are booked net of their invoices' tax: revenue plus tax payable is the charge's gross.
+		for (const bt of settled.filter((candidate) => candidate.reporting_category === 'charge')) {
+			const credits = entries.get(bt.id)!.filter((line) => line.account === 'Income:Sales' || line.account.startsWith('Liabilities:Tax Payable')).reduce((sum, line) => sum + line.credit, 0);
+			expect({ id: bt.id, credits }).toEqual({ id: bt.id, credits: bt.amount });
+		}
+		const categories = [...new Set(settled.map((bt) => bt.reporting_category))].sort().join(', ');
+		const taxLines = lines.filter((line) => line.account.startsWith('Liabilities:Tax Payable:')).length;
+		taxPayableLines += taxLines;
+		process.stderr.write(`payout-reconciliation e2e: ${payout.id} (${payout.amount} cents) reconciled: ${settled.length} transactions (${categories}), ${lines.length} journal lines (${taxLines} tax payable)\n`);
+		if (process.env.PR_E2E_DUMP) writeFileSync(`${process.env.PR_E2E_DUMP}/${payout.id}.csv`, request.body);
+	}
+	return taxPayableLines;
+}
+
 function items(execution: PublicExecution, node: string): Array<Record<string, unknown>> {
 	return (execution.data.resultData.runData[node]?.[0]?.data?.main?.[0] ?? []).map((item) => item.json);
 }
@@ -281,11 +355,9 @@ beforeAll(async () => {
 	proxy = await startProxy(sandbox.url);
 	erp = await startRecordingServer(() => ({ status: 200, body: { imported: true } }));
 	slack = await startRecordingServer(() => ({ status: 200, headers: { 'Content-Type': 'text/plain' }, body: 'ok' }));
-	// Three charges of the test's own: available two days on, they go with the second payout (the one that loses a row).
-	const customer = await stripe.customers.create({ email: 'payout-e2e@example.com', name: 'Payout e2e' });
-	for (const amount of [2500, 7300, 11900]) {
-		await stripe.paymentIntents.create({ amount, currency: 'usd', customer: customer.id, payment_method: 'pm_card_visa', confirm: true, off_session: true });
-	}
+	// Charges are available two days after the day they are made: these go with the second payout (Wednesday 02:00).
+	customerId = (await stripe.customers.create({ email: 'payout-e2e@example.com', name: 'Payout e2e' })).id;
+	await charge(Array.from({ length: BULK_CHARGES }, (_, i) => 1000 + 37 * i));
 	const text = readFileSync(path.join(ROOT, 'workflows', TEMPLATE), 'utf8');
 	expect(text).toContain(ERP_PLACEHOLDER);
 	expect(text).toContain(SLACK_PLACEHOLDER);
@@ -329,62 +401,25 @@ describe('payout reconciliation template in a real n8n', () => {
 		await n8n.waitForWebhook(`${webhookId}/webhook`);
 	});
 
-	it('the daily automatic payout reconciles: the ERP receives a balanced CSV journal whose clearing lines net to the payout', async () => {
+	it('the daily automatic payouts reconcile: the ERP receives balanced CSV journals whose clearing lines net to the payouts', async () => {
 		expect(endpointId).toBeDefined();
-		const payouts = await nextPayouts();
-		await payOut(payouts);
-		const runs = await newExecutions(payouts.length);
+		// Tuesday 02:00: the seeded business's payout (charges, a dispute, invoice tax in several jurisdictions).
+		const first = await nextPayouts();
+		// Made on Tuesday, these go with Thursday's payout (the next test).
+		await charge(REVIEW_AMOUNTS);
+		await payOut(first);
+		// Its invoices carry tax: the journal books tax payable per jurisdiction and rate.
+		expect(await expectReconciled(first, await newExecutions(first.length))).toBeGreaterThan(0);
+		// Wednesday 02:00: with the test's own charges, more than a page of transactions (Reconcile and Export page through).
+		const second = await nextPayouts();
+		await payOut(second);
+		const runs = await newExecutions(second.length);
+		await expectReconciled(second, runs);
+		const listed = await payoutTransactions(second[0].id);
+		expect(listed.filter((bt) => bt.type === 'charge').length).toBeGreaterThanOrEqual(BULK_CHARGES);
+		expect(listed.length).toBeGreaterThan(100);
+		expect(erp.requests).toHaveLength(first.length + second.length);
 		expect(slack.requests).toEqual([]);
-		expect(erp.requests).toHaveLength(payouts.length);
-
-		for (const payout of payouts) {
-			const run = runs.find((execution) => items(execution, RECONCILE)[0]?.payoutId === payout.id)!;
-			expect(run).toBeDefined();
-			expect({ status: run.status, detail: describeRun(run) }).toMatchObject({ status: 'success' });
-			const truth = await payoutTransactions(payout.id);
-			const settled = truth.filter((bt) => !(bt.type === 'payout' && bt.source === payout.id));
-			expect(settled.length).toBeGreaterThan(1);
-			expect(settled.reduce((sum, bt) => sum + bt.net, 0)).toBe(payout.amount);
-
-			const result = items(run, RECONCILE)[0];
-			expect(result).toMatchObject({ payoutId: payout.id, result: 'reconciled', difference: 0, amount: payout.amount, automatic: true, transactions: settled.length, suspects: [] });
-			expect((result.rows as unknown[]).length).toBe(truth.length);
-			expect(ran(run, ALERT)).toBe(false);
-			expect(items(run, EXPORT).filter((row) => !row.summary).map((row) => row.id).sort()).toEqual(truth.map((bt) => bt.id).sort());
-			expect(items(run, JOURNAL)[0]).toMatchObject({ entries: truth.length, format: 'csvGeneric' });
-
-			// The ERP's request: the CSV file, for this payout.
-			const request = erp.requests.find((candidate) => new URL(candidate.url, erp.url).searchParams.get('payout') === payout.id)!;
-			expect(request).toBeDefined();
-			expect(request.method).toBe('POST');
-			expect(new URL(request.url, erp.url).pathname).toBe('/api/journal-imports');
-			expect(request.headers['content-type']).toContain('text/csv');
-			const lines = journalLines(request);
-			expect(new Set(lines.map((line) => line.currency))).toEqual(new Set(['USD']));
-			expect(lines.every((line) => (line.debit > 0) !== (line.credit > 0))).toBe(true);
-			// Debits equal credits, in total and per entry (one entry per transaction of the payout).
-			const debit = lines.reduce((sum, line) => sum + line.debit, 0);
-			const credit = lines.reduce((sum, line) => sum + line.credit, 0);
-			expect(debit).toBe(credit);
-			expect(debit).toBe(items(run, JOURNAL)[0].totalDebit);
-			const entries = new Map<string, CsvLine[]>();
-			for (const line of lines) entries.set(line.entry, [...(entries.get(line.entry) ?? []), line]);
-			expect([...entries.keys()].sort()).toEqual(truth.map((bt) => bt.id).sort());
-			for (const [entry, own] of entries) expect({ entry, balance: own.reduce((sum, line) => sum + line.debit - line.credit, 0) }).toEqual({ entry, balance: 0 });
-			// Each entry's clearing lines are the transaction's net; over the settled transactions they net to the payout,
-			// and the payout's own entry moves the payout from clearing to the bank.
-			const clearing = (rows: CsvLine[]) => rows.filter((line) => line.account === CLEARING).reduce((sum, line) => sum + line.debit - line.credit, 0);
-			for (const bt of truth) expect({ id: bt.id, clearing: clearing(entries.get(bt.id)!) }).toEqual({ id: bt.id, clearing: bt.net });
-			expect(clearing(settled.flatMap((bt) => entries.get(bt.id)!))).toBe(payout.amount);
-			expect(clearing(lines)).toBe(0);
-			const own = truth.find((bt) => bt.type === 'payout' && bt.source === payout.id)!;
-			expect(entries.get(own.id)!.filter((line) => line.account === BANK)).toEqual([expect.objectContaining({ debit: payout.amount, credit: 0 })]);
-			// Charges are booked net of their invoices' tax: revenue plus tax payable is the charge's gross.
-			for (const bt of settled.filter((candidate) => candidate.reporting_category === 'charge')) {
-				const credits = entries.get(bt.id)!.filter((line) => line.account === 'Income:Sales' || line.account.startsWith('Liabilities:Tax Payable')).reduce((sum, line) => sum + line.credit, 0);
-				expect({ id: bt.id, credits }).toEqual({ id: bt.id, credits: bt.amount });
-			}
-		}
 	});
 
 	it('a payout whose list loses a row raises the alert with the difference equal to that row\'s net, and books nothing', async () => {
@@ -394,8 +429,9 @@ describe('payout reconciliation template in a real n8n', () => {
 		const truth = await payoutTransactions(target.id);
 		const settled = truth.filter((bt) => !(bt.type === 'payout' && bt.source === target.id));
 		// The test's own three charges went with this payout.
-		expect(settled.filter((bt) => bt.type === 'charge' && [2500, 7300, 11900].includes(bt.amount))).toHaveLength(3);
+		expect(settled.filter((bt) => bt.type === 'charge' && REVIEW_AMOUNTS.includes(bt.amount))).toHaveLength(3);
 		const lost = settled.find((bt) => bt.type === 'charge' && bt.amount === 7300)!;
+		expect(settled.reduce((sum, bt) => sum + bt.net, 0)).toBe(target.amount);
 		proxy.drop = { payout: target.id, rowId: lost.id };
 		const erpBefore = erp.requests.length;
 		try {
@@ -419,7 +455,11 @@ describe('payout reconciliation template in a real n8n', () => {
 			expect(body.suspects.every((suspect) => suspect.id !== lost.id)).toBe(true);
 			expect(String(body.explanation)).toContain(`missing ${lost.net}`);
 			expect(String(body.text)).toContain(target.id);
-			expect(String(body.text)).toContain(`difference ${lost.net}`);
+			const dollars = (minor: number) => `${Math.trunc(minor / 100)}.${String(Math.abs(minor) % 100).padStart(2, '0')} USD`;
+			expect(String(body.text)).toBe(
+				`:warning: Stripe payout ${target.id} of ${dollars(target.amount)} is not reconciled (mismatch): difference ${dollars(lost.net)} over ${settled.length - 1} transactions, ${body.suspects.length} suspect rows. ${String(body.explanation)}`,
+			);
+			if (process.env.PR_E2E_DUMP) writeFileSync(`${process.env.PR_E2E_DUMP}/alert.json`, alert.body);
 			// The other payouts of the same run (none on a weekday) still reach the ERP; this one does not.
 			expect(erp.requests.slice(erpBefore).filter((request) => new URL(request.url, erp.url).searchParams.get('payout') === target.id)).toEqual([]);
 			expect(erp.requests.length - erpBefore).toBe(payouts.length - 1);
