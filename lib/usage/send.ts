@@ -46,7 +46,7 @@ export interface SendOutcome {
 export interface SenderOptions {
 	/** Payload keys per event name (default Stripe's). */
 	keys?: (eventName: string) => MeterKeys;
-	/** Requests in flight at once (default 8). */
+	/** Requests in flight at once (default 16: at Stripe's ~120 ms a request, what 10,000 events/s needs). */
 	concurrency?: number;
 	/** Milliseconds clock and sleep for the token renewal and the event-rate bucket. */
 	nowMs: () => number;
@@ -55,6 +55,20 @@ export interface SenderOptions {
 	streamBaseUrl?: string;
 	/** Events per second on the stream (default Stripe's 10,000). */
 	eventsPerSecond?: number;
+	/** A session opened beforehand ({@link openStreamSession}), used until it is about to expire. */
+	session?: Promise<StreamSession | undefined>;
+}
+
+export interface StreamSession {
+	token: string;
+	expiresAtMs: number;
+}
+
+/** `POST /v2/billing/meter_event_session`: a token for the stream, valid 15 minutes. */
+export async function openStreamSession(client: StripeClient): Promise<StreamSession> {
+	const created = await client.post<{ authentication_token: string; expires_at: string }>('/v2/billing/meter_event_session', {}, { json: true });
+	const expires = Date.parse(created.expires_at);
+	return { token: created.authentication_token, expiresAtMs: Number.isFinite(expires) ? expires : Number.NaN };
 }
 
 export interface SendStats {
@@ -90,16 +104,24 @@ export async function sendStream(client: StripeClient, events: readonly UsageEve
 	const outcomes: SendOutcome[] = new Array(events.length);
 	const keys = options.keys ?? (() => DEFAULT_KEYS);
 	const bucket = new TokenBucket({ ratePerSecond: (options.eventsPerSecond ?? STREAM_EVENTS_PER_SECOND) / STREAM_MAX_EVENTS });
-	let session: { token: string; expiresAtMs: number } | undefined;
-	let pending: Promise<{ token: string; expiresAtMs: number }> | undefined;
+	let session: StreamSession | undefined;
+	let pending: Promise<StreamSession> | undefined;
+	let given = options.session;
 
 	const token = async (): Promise<string> => {
+		if (given) {
+			const opened = await given;
+			given = undefined;
+			if (opened) {
+				stats.sessions++;
+				session = { token: opened.token, expiresAtMs: Number.isFinite(opened.expiresAtMs) ? opened.expiresAtMs : options.nowMs() + 15 * 60_000 };
+			}
+		}
 		if (session && options.nowMs() < session.expiresAtMs - SESSION_RENEW_BEFORE_MS) return session.token;
 		pending ??= (async () => {
-			const created = await client.post<{ authentication_token: string; expires_at: string }>('/v2/billing/meter_event_session', {}, { json: true });
+			const opened = await openStreamSession(client);
 			stats.sessions++;
-			const expires = Date.parse(created.expires_at);
-			session = { token: created.authentication_token, expiresAtMs: Number.isFinite(expires) ? expires : options.nowMs() + 15 * 60_000 };
+			session = { token: opened.token, expiresAtMs: Number.isFinite(opened.expiresAtMs) ? opened.expiresAtMs : options.nowMs() + 15 * 60_000 };
 			return session;
 		})();
 		try {
@@ -141,14 +163,14 @@ export async function sendStream(client: StripeClient, events: readonly UsageEve
 	};
 
 	const failed: number[] = [];
-	await pool(chunks.length, options.concurrency ?? 8, async (c) => {
+	await pool(chunks.length, options.concurrency ?? 16, async (c) => {
 		const outcome = await sendChunk(chunks[c]);
 		if (outcome.status === 'failed') failed.push(c);
 		for (const i of chunks[c]) outcomes[i] = outcome;
 	});
 	// Resume: only the requests that failed are sent again, once, after the rest went through.
 	if (failed.length) {
-		await pool(failed.length, options.concurrency ?? 8, async (k) => {
+		await pool(failed.length, options.concurrency ?? 16, async (k) => {
 			stats.resent += chunks[failed[k]].length;
 			const outcome = await sendChunk(chunks[failed[k]]);
 			for (const i of chunks[failed[k]]) outcomes[i] = outcome;
