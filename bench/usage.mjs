@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run bench:usage [-- --events=100000 --baseline-events=10000 --customers=50 --latency=both|stripe|0
-//                        --concurrency=<the node's Concurrent Requests; default: the node's default, 8>
+//                        --concurrency=<the node's Concurrent Requests; default: the node's default, 16>
 //                        --baseline-batch=900 --baseline-interval=1000 (--baseline-batch=0: no batching) --warmup=2000
 //                        --gc-sample --baseline-only (diagnostics)]
 // (Run `npm run build` first: n8n loads the node from dist/.)
@@ -512,7 +512,7 @@ const result = {
 	ratioAtCeiling: Math.round((STREAM_CEILING / head.baseline.eventsPerSecond) * 100) / 100,
 	oursStreamPhase: head.ours.timeline.streamPhaseEventsPerSecond,
 	oursFirstEventMs: head.ours.timeline.firstStreamRequestMs,
-	concurrency: CONCURRENCY ?? 'default (8)',
+	concurrency: CONCURRENCY ?? "node's default (16)",
 	oursMs: Math.round(head.ours.ms),
 	baselineMs: Math.round(head.baseline.ms),
 	oursCpuMsPerKEvents: round((head.ours.cpuMs / EVENTS) * 1000),
