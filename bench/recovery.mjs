@@ -301,17 +301,15 @@ async function makeOurs(sb) {
 		const failure = { ...retry.fromCharge(st.lastCharge), created: st.lastCharge.created };
 		const card = cardOf(st.lastCharge);
 		const inv = { id: st.id, amount_due: st.amount, currency: st.currency, attempt_count: 1 + st.retries, created: st.firstFailureAt - HOUR };
-		return retry.planRetry({ runnerUps: 100000, now, invoice: inv, failure, history, firstFailureAt: st.firstFailureAt, customer: { address: st.customer.address, metadata: st.customer.metadata, id: st.customer.id }, card, policy: { timing: timingFor(card.country) }, model, random });
+		return retry.planRetry({ now, invoice: inv, failure, history, firstFailureAt: st.firstFailureAt, customer: { address: st.customer.address, metadata: st.customer.metadata, id: st.customer.id }, card, policy: { timing: timingFor(card.country) }, model, random });
 	}
 	async function next(st, now, ctx) {
 		const p = await plan(st, now, ctx.client);
 		st.plan = p;
 		if (p.action === 'retry' && p.retryAt) {
-			// planRetry ranks every allowed time (the plan's pick first, then the runner-ups); spend the budget on the
-			// best set and try its earliest member now (lib/retry/timing.ts chooseWithinBudget).
-			const ranked = [{ at: p.retryAt.unix, score: Infinity }, ...p.runnerUps.map((r) => ({ at: r.unix, score: r.score }))];
-			const pick = retry.chooseWithinBudget(ranked, BUDGET.attempts - st.retries, MIN_SPACING);
-			ctx.schedule(pick.next.at, st.id);
+			// planRetry spends the remaining budget on the best set of times and plans its earliest member
+			// (chooseWithinBudget inside planRetry): the time the node would record.
+			ctx.schedule(p.retryAt.unix, st.id);
 		}
 		else {
 			st.done = p.action;

@@ -33,7 +33,7 @@ import { classifyDecline, toAttempt, type DeclineClassification, type DeclineInp
 import { dunningStage, type AccessLevel, type DunningStageInput, type DunningStageName } from './dunning';
 import { attemptFeatures, explainPrediction, predict, thompsonScorer, type FeatureBuckets, type RetryModel } from './model';
 import { checkNetworkRules, earliestAllowed, sameCard, type Attempt, type CardRef, type NetworkRuleOptions } from './networkRules';
-import { candidateSlots, type CandidateSlot, type TimingPolicy } from './timing';
+import { candidateSlots, chooseWithinBudget, normalizePolicy, type CandidateSlot, type TimingPolicy } from './timing';
 import { resolveTimeZone, type ZoneInput } from './zones';
 
 /** Plan Retry's actions (stable values). */
@@ -89,6 +89,11 @@ export interface PlanRetryInput {
 	discountPerDay?: number;
 	/** How many runner-ups to report (default 3). */
 	runnerUps?: number;
+	/**
+	 * Spend the remaining attempt budget on the best-scored set of times and try its earliest now
+	 * ({@link chooseWithinBudget}; default true). `false`: the single best-scored time, however late.
+	 */
+	spendBudget?: boolean;
 }
 
 /** A time in both clocks. */
@@ -241,7 +246,22 @@ export function planRetry(input: PlanRetryInput): RetryPlan {
 		return { slot: s, f, predicted, score };
 	});
 	const ranked = [...scored].sort((a, b) => b.score - a.score || a.slot.at - b.slot.at);
-	const best = ranked[0];
+	let best = ranked[0];
+	// A failed try at t forfeits every candidate before t: with k tries left, the best set of k times is
+	// tried in time order, so the earliest of that set goes first (not the single best time, however late).
+	const timing = normalizePolicy(input.policy?.timing ?? {});
+	const left = timing.attemptBudget.attempts - retriesMade.filter((t) => t > now - timing.attemptBudget.windowSeconds).length;
+	if (input.spendBudget !== false && left > 1) {
+		const pick = chooseWithinBudget(
+			ranked.map((r) => ({ at: r.slot.at, score: r.score, r })),
+			left,
+			timing.minSpacingSeconds,
+		);
+		if (pick) {
+			best = pick.next.r;
+			explanation.push(`Budget: ${left} tries left; the best ${pick.chosen.length} times are tried in time order, the earliest first.`);
+		}
+	}
 	const decidedBy: PlanDecidedBy = input.model ? 'model' : 'priors';
 	const parts = explainPrediction(input.model, best.f)
 		.contributions.slice(0, 3)
@@ -252,6 +272,6 @@ export function planRetry(input: PlanRetryInput): RetryPlan {
 	const reason = `Retry at ${at.local} (${at.utc}): the best of ${scored.length} allowed times by ${how}, predicted success ${pct(best.predicted)} from ${source}; main factors ${parts.join(', ') || 'none beyond the base rate'}.`;
 	explanation.push(`Candidates: ${slots.length} in the window, ${allowed.length} allowed by the network rules.`);
 	explanation.push(`Action: retry: ${reason}`);
-	const runnerUps: RunnerUp[] = ranked.slice(1, 1 + (input.runnerUps ?? 3)).map((r) => ({ ...planned(r.slot.at, zone), predicted: r.predicted, score: r.score }));
+	const runnerUps: RunnerUp[] = ranked.filter((r) => r !== best).slice(0, input.runnerUps ?? 3).map((r) => ({ ...planned(r.slot.at, zone), predicted: r.predicted, score: r.score }));
 	return { ...base, action: 'retry', retryAt: at, predictedSuccess: best.predicted, reason, runnerUps, decidedBy, candidates: scored.length };
 }

@@ -211,7 +211,7 @@ export class StripeRevOpsSmartRetry implements INodeType {
 					const to = dateParameter(context, 'to', itemIndex, now);
 					if (to <= from) throw new NodeOperationError(context.getNode(), `"To" (${new Date(to * 1000).toISOString()}) must be after "From" (${new Date(from * 1000).toISOString()}).`, { itemIndex });
 					const history = await loadTrainingAttempts(shared.client, { from, to });
-					const model = train(history.attempts, { now });
+					const model = train(history.attempts, { now, crosses: true });
 					const stored = context.getNodeParameter('storeModel', itemIndex, true) as boolean;
 					if (stored) shared.store[MODEL_KEY] = model as unknown as IDataObject;
 					const text = JSON.stringify(model);
@@ -244,7 +244,7 @@ export class StripeRevOpsSmartRetry implements INodeType {
 					if (splitAt <= from || splitAt >= to) throw new NodeOperationError(context.getNode(), '"Split At" must lie between "From" and "To": training uses the attempts before it, the estimate those after.', { itemIndex });
 					const history = await loadTrainingAttempts(shared.client, { from, to });
 					const { policy } = policyFrom(context, itemIndex);
-					const evaluation = evaluatePolicy({ attempts: history.attempts, splitAt, now, timing: policy?.timing });
+					const evaluation = evaluatePolicy({ attempts: history.attempts, splitAt, now, timing: policy?.timing, train: { crosses: true } });
 					return evaluation as unknown as IDataObject;
 				},
 			},

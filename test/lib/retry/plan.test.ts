@@ -61,8 +61,8 @@ describe('actions by decline class', () => {
 });
 
 describe('retry plans', () => {
-	test('with the planted model: 10:00 local on the payday in the window', () => {
-		const plan = planRetry(input({ model }));
+	test('with the planted model and spendBudget off: 10:00 local on the payday in the window (the best-scored time)', () => {
+		const plan = planRetry(input({ model, spendBudget: false }));
 		expect(plan.action).toBe('retry');
 		expect(plan.decidedBy).toBe('model');
 		expect(plan.retryAt?.local).toBe('2026-07-15T10:00:00+02:00');
@@ -75,6 +75,18 @@ describe('retry plans', () => {
 		expect(plan.explanation.length).toBeGreaterThanOrEqual(4);
 		expect(plan.dunning).toMatchObject({ stage: 'firstNotice', accessLevel: 'grace' });
 	});
+	test('spending the budget (the default): the earliest of the best set of times goes first, at the learned local hour, also across DST', () => {
+		const plan = planRetry(input({ model }));
+		const best = planRetry(input({ model, spendBudget: false }));
+		expect(plan.retryAt!.unix).toBeLessThanOrEqual(best.retryAt!.unix);
+		expect(plan.retryAt?.local).toBe('2026-07-13T10:00:00+02:00');
+		expect(plan.explanation.some((e) => e.startsWith('Budget: '))).toBe(true);
+		// The runner-ups include the best-scored time, which stays in the set for a later try.
+		expect(plan.runnerUps.map((r) => r.unix)).toContain(best.retryAt!.unix);
+		const spring = planRetry(input({ model, failure: { created: at('2026-03-25T09:00') } }));
+		expect(spring.retryAt?.local).toBe('2026-03-26T10:00:00+01:00');
+		expect(spring.retryAt?.utc).toBe('2026-03-26T09:00:00Z');
+	});
 	test('without a model: the priors, explained as such', () => {
 		const plan = planRetry(input());
 		expect(plan.action).toBe('retry');
@@ -85,12 +97,12 @@ describe('retry plans', () => {
 		expect(local.hour).toBeLessThan(21);
 	});
 	test('across the DST change (29 Mar 2026 in Berlin) the learned 10:00 local is kept', () => {
-		const plan = planRetry(input({ model, failure: { created: at('2026-03-25T09:00') } }));
+		const plan = planRetry(input({ model, spendBudget: false, failure: { created: at('2026-03-25T09:00') } }));
 		expect(plan.retryAt?.local).toBe('2026-03-31T10:00:00+02:00');
 		expect(plan.retryAt?.utc).toBe('2026-03-31T08:00:00Z');
 	});
 	test('across the autumn change (25 Oct 2026) as well: 10:00 local is 09:00 UTC again', () => {
-		const plan = planRetry(input({ model, failure: { created: at('2026-10-22T09:00') } }));
+		const plan = planRetry(input({ model, spendBudget: false, failure: { created: at('2026-10-22T09:00') } }));
 		expect(plan.retryAt?.local).toBe('2026-10-30T10:00:00+01:00');
 		expect(plan.retryAt?.utc).toBe('2026-10-30T09:00:00Z');
 	});
@@ -104,7 +116,7 @@ describe('retry plans', () => {
 		expect(next.retryAt!.local.slice(11, 13)).not.toBe(first.retryAt!.local.slice(11, 13));
 	});
 	test('before the DST change the same local hour is 09:00 UTC', () => {
-		const plan = planRetry(input({ model, failure: { created: at('2026-03-10T09:00') } }));
+		const plan = planRetry(input({ model, spendBudget: false, failure: { created: at('2026-03-10T09:00') } }));
 		expect(plan.retryAt?.local).toBe('2026-03-13T10:00:00+01:00');
 		expect(plan.retryAt?.utc).toBe('2026-03-13T09:00:00Z');
 	});
@@ -140,7 +152,7 @@ describe('Thompson sampling in the plan', () => {
 	});
 	test('a well-learned best slot still wins most draws', () => {
 		let hits = 0;
-		for (let seed = 0; seed < 30; seed++) if (planRetry(input({ model, random: mulberry32(seed) })).retryAt?.local.startsWith('2026-07-15T10:00')) hits++;
+		for (let seed = 0; seed < 30; seed++) if (planRetry(input({ model, spendBudget: false, random: mulberry32(seed) })).retryAt?.local.startsWith('2026-07-15T10:00')) hits++;
 		expect(hits).toBeGreaterThan(5);
 	});
 });
