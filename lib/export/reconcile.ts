@@ -11,7 +11,12 @@
  * that became available since the previous payout against the payout's amount. That is reported
  * as `bestEffort`, with the explanation, never as a reconciled payout.
  */
+import { formatMinor } from '../money';
 import type { ExportRow } from './rows';
+
+function iso(t: number): string {
+	return new Date(t * 1000).toISOString().replace('.000Z', 'Z');
+}
 
 export interface PayoutLike {
 	id: string;
@@ -24,6 +29,8 @@ export interface PayoutLike {
 	created: number;
 	type?: string;
 	balance_transaction?: string | { id: string } | null;
+	/** `in_progress` until Stripe has linked every transaction to the payout (automatic payouts). */
+	reconciliation_status?: 'not_applicable' | 'in_progress' | 'completed';
 }
 
 export interface CategoryTotal {
@@ -40,8 +47,19 @@ export interface Reconciliation {
 	automatic: boolean;
 	method: string | null;
 	status: string;
-	/** `reconciled`: the rows add up exactly; `mismatch`: they do not (see `difference`, `suspects`); `bestEffort`: a manual or instant payout. */
-	result: 'reconciled' | 'mismatch' | 'bestEffort';
+	/**
+	 * `reconciled`: the rows add up exactly; `mismatch`: they do not (see `difference`, `suspects`);
+	 * `bestEffort`: a manual or instant payout; `inProgress`: Stripe is still linking transactions to
+	 * the payout (`reconciliation_status: in_progress`), so the list may be incomplete: try again on
+	 * `payout.reconciliation_completed`.
+	 */
+	result: 'reconciled' | 'mismatch' | 'bestEffort' | 'inProgress';
+	amountDecimal: string;
+	sumNetDecimal: string;
+	differenceDecimal: string;
+	/** ISO 8601. */
+	created: string;
+	arrivalDate: string;
 	transactions: number;
 	byCategory: Record<string, CategoryTotal>;
 	/** Σ net of the rows other than the payout's own. */
@@ -97,7 +115,20 @@ export function reconcilePayout(payout: PayoutLike, rows: readonly ExportRow[]):
 		byCategory: totals(settled),
 		sumNet,
 		difference,
+		amountDecimal: formatMinor(payout.amount, payout.currency),
+		sumNetDecimal: formatMinor(sumNet, payout.currency),
+		differenceDecimal: formatMinor(difference, payout.currency),
+		created: iso(payout.created),
+		arrivalDate: iso(payout.arrival_date),
 	};
+	if (payout.automatic && payout.reconciliation_status === 'in_progress') {
+		return {
+			...base,
+			result: 'inProgress',
+			suspects: [],
+			explanation: `Stripe is still linking transactions to ${payout.id} (reconciliation_status in_progress): its list may be incomplete. Reconcile it on payout.reconciliation_completed.`,
+		};
+	}
 	if (!payout.automatic) {
 		return {
 			...base,

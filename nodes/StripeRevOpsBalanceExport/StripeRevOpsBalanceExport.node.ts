@@ -189,11 +189,13 @@ function exportPages(input: ItemInput<ExecutionStripe>, totals: Totals): { pages
 		};
 		return { pages, finish, checkpoint: () => checkpoint };
 	}
-	const from = dateParameter(context, 'from', itemIndex);
+	// A payout's transactions need no range: Stripe's ?payout= list is the whole payout (one list, no slices).
+	const byPayout = filters.payout !== undefined;
+	const from = dateParameter(context, 'from', itemIndex, byPayout ? 0 : undefined);
 	const to = dateParameter(context, 'to', itemIndex, nowSeconds() + 1);
 	if (to <= from) throw new NodeOperationError(context.getNode(), '"To" must be after "From".', { itemIndex });
 	const pages = bridge<ExportRow[]>(async (push) => {
-		const stats = await exportRange(shared.client, { from, to, filters, expandSource }, push);
+		const stats = await exportRange(shared.client, { from, to, filters, expandSource, ...(byPayout ? { slices: 1 } : {}) }, push);
 		totals.requests += stats.requests;
 	});
 	return { pages, finish: () => undefined, checkpoint: () => undefined };

@@ -31,7 +31,7 @@ export const properties: INodeProperties[] = [
 		],
 		...show(['exportTransactions']),
 	},
-	{ displayName: 'From', name: 'from', type: 'dateTime', default: '', required: true, description: 'Start (inclusive)', ...show(['exportTransactions'], { mode: ['range'] }) },
+	{ displayName: 'From', name: 'from', type: 'dateTime', default: '', description: 'Start (inclusive); may stay empty with the Payout ID filter (a payout\'s list needs no range)', ...show(['exportTransactions'], { mode: ['range'] }) },
 	{ displayName: 'To', name: 'to', type: 'dateTime', default: '', description: 'End (exclusive); empty: now', ...show(['exportTransactions'], { mode: ['range'] }) },
 	{ displayName: 'From', name: 'from', type: 'dateTime', default: '', required: true, description: 'Start (inclusive) of the invoices paid', ...show(['taxSummary']) },
 	{ displayName: 'To', name: 'to', type: 'dateTime', default: '', description: 'End (exclusive); empty: now', ...show(['taxSummary']) },

@@ -124,8 +124,11 @@ test('Reconcile Payout from a payout.paid trigger item: reconciled, with totals 
 	const payouts = await stripe.payouts.list({ limit: 10 });
 	const payout = payouts.data.find((p) => p.automatic && p.status === 'paid') as Stripe.Payout;
 	const out = await run({ operation: 'reconcilePayout' }, [{ type: 'payout.paid', objectType: 'payout', objectId: payout.id }]);
-	expect(out.items[0].json).toMatchObject({ payoutId: payout.id, result: 'reconciled', difference: 0, amount: payout.amount });
+	expect(out.items[0].json).toMatchObject({ payoutId: payout.id, result: 'reconciled', difference: 0, amount: payout.amount, differenceDecimal: '0.00' });
 	expect((out.items[0].json.byCategory as IDataObject).charge).toBeDefined();
+	// Its transactions by the Payout ID filter alone (no range), as the reconciliation template builds its journal.
+	const rows = await run({ operation: 'exportTransactions', mode: 'range', filters: { payout: payout.id } });
+	expect(rows.items.filter((i) => !i.json.summary)).toHaveLength((out.items[0].json.transactions as number) + 1); // + the payout's own row
 	const bad = await run({ operation: 'reconcilePayout' }, [{ note: 'no payout' }], { continueOnFail: true });
 	expect(String(bad.items[0].json.error)).toContain('No payout: set "Payout ID"');
 });

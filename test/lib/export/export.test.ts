@@ -139,6 +139,9 @@ test('every automatic payout reconciles; an injected discrepancy is reported wit
 	expect(r.result).toBe('mismatch');
 	expect(r.difference).toBe(dropped.net);
 	expect(r.suspects).toEqual([]); // the missing row is not in the list: the difference says how much
+	// A payout Stripe is still linking is not judged yet.
+	expect(reconcilePayout({ ...(payout as never as object), reconciliation_status: 'in_progress' } as never, rows)).toMatchObject({ result: 'inProgress' });
+	expect(r).toMatchObject({ amountDecimal: (payout.amount / 100).toFixed(2), differenceDecimal: (dropped.net / 100).toFixed(2) });
 	// A row counted twice is named.
 	const twice = reconcilePayout(payout as never, [...rows, dropped]);
 	expect(twice).toMatchObject({ result: 'mismatch', difference: -dropped.net });
