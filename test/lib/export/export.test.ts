@@ -127,7 +127,7 @@ test('every automatic payout reconciles; an injected discrepancy is reported wit
 		for await (const bt of c.list<BalanceTransactionLike>('/v1/balance_transactions', { payout: payout.id, limit: 100 })) rows.push(toExportRow(bt, payout.id));
 		return rows;
 	};
-	for (const payout of automatic.slice(0, 25)) {
+	for (const payout of automatic) {
 		const r = reconcilePayout(payout as never, await listed(payout));
 		expect({ payout: payout.id, result: r.result, difference: r.difference }).toEqual({ payout: payout.id, result: 'reconciled', difference: 0 });
 	}
