@@ -198,3 +198,20 @@ export async function* exportIncremental(client: StripeClient, options: Incremen
 		};
 	}
 }
+
+/**
+ * Which automatic payout paid out each balance transaction created in [from, to): the payouts
+ * created from `from` to 35 days after `to` (a transaction becomes available within days and is
+ * swept into the next automatic payout), each listed with `?payout=` (Stripe links transactions
+ * to automatic payouts only). Transactions not yet paid out, or paid out manually, are absent.
+ */
+export async function payoutIdsFor(client: StripeClient, range: { from: number; to: number }): Promise<Map<string, string>> {
+	const out = new Map<string, string>();
+	for await (const payout of client.list<{ id: string; automatic: boolean }>('/v1/payouts', { created: { gte: range.from, lt: range.to + 35 * 86_400 }, limit: 100 })) {
+		if (!payout.automatic) continue;
+		for await (const bt of client.list<{ id: string; created: number }>('/v1/balance_transactions', { payout: payout.id, limit: 100 })) {
+			if (bt.created >= range.from && bt.created < range.to) out.set(bt.id, payout.id);
+		}
+	}
+	return out;
+}

@@ -10,6 +10,7 @@ import {
 	journalCsvRows,
 	journalEntry,
 	loadInvoiceTaxes,
+	payoutIdsFor,
 	reconcilePayout,
 	sumRows,
 	taxByPaymentIntent,
@@ -194,8 +195,13 @@ function exportPages(input: ItemInput<ExecutionStripe>, totals: Totals): { pages
 	const from = dateParameter(context, 'from', itemIndex, byPayout ? 0 : undefined);
 	const to = dateParameter(context, 'to', itemIndex, nowSeconds() + 1);
 	if (to <= from) throw new NodeOperationError(context.getNode(), '"To" must be after "From".', { itemIndex });
+	const withPayouts = !byPayout && (context.getNodeParameter('includePayoutIds', itemIndex, false) as boolean);
 	const pages = bridge<ExportRow[]>(async (push) => {
-		const stats = await exportRange(shared.client, { from, to, filters, expandSource, ...(byPayout ? { slices: 1 } : {}) }, push);
+		const payouts = withPayouts ? await payoutIdsFor(shared.client, { from, to }) : undefined;
+		const stats = await exportRange(shared.client, { from, to, filters, expandSource, ...(byPayout ? { slices: 1 } : {}) }, async (rows) => {
+			if (payouts) for (const r of rows) r.payoutId ??= payouts.get(r.id) ?? null;
+			await push(rows);
+		});
 		totals.requests += stats.requests;
 	});
 	return { pages, finish: () => undefined, checkpoint: () => undefined };

@@ -77,6 +77,14 @@ export const properties: INodeProperties[] = [
 		...show(['exportTransactions']),
 	},
 	{
+		displayName: 'Include Payout IDs',
+		name: 'includePayoutIds',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to fill each row\'s payout ID: the automatic payouts of the range are listed with their transactions first (about one more request per 100 rows). Manual and instant payouts cannot be linked.',
+		...show(['exportTransactions'], { mode: ['range'] }),
+	},
+	{
 		displayName: 'Output',
 		name: 'output',
 		type: 'options',

@@ -78,6 +78,26 @@ test('Export Transactions (date range) equals the ledger, oldest first, with a s
 	expect(String(charge?.paymentIntentId)).toMatch(/^pi_/);
 });
 
+test('Include Payout IDs fills each row with the automatic payout that paid it out, as ?payout= lists it', async () => {
+	const from = NOW - 40 * DAY;
+	const customer = await stripe.customers.create({ email: 'pending@example.com' });
+	const fresh = await stripe.paymentIntents.create({ amount: 777, currency: 'usd', customer: customer.id, payment_method: 'pm_card_visa', confirm: true, off_session: true });
+	const out = await run({ operation: 'exportTransactions', mode: 'range', from: iso(from), to: iso(NOW + 1), includePayoutIds: true });
+	const rows = out.items.filter((i) => !i.json.summary).map((i) => i.json);
+	const paid = rows.filter((r) => r.payoutId && r.type !== 'payout');
+	expect(paid.length).toBeGreaterThan(10);
+	const one = paid[0];
+	const listed = await stripe.balanceTransactions.list({ payout: one.payoutId as string, limit: 100 });
+	expect(listed.data.map((t) => t.id)).toContain(one.id);
+	for (const r of paid.slice(0, 5)) {
+		const of = await stripe.balanceTransactions.list({ payout: r.payoutId as string, limit: 100 });
+		expect(of.data.map((t) => t.id)).toContain(r.id);
+	}
+	// A charge not yet swept into a payout has none.
+	expect(fresh.status).toBe('succeeded');
+	expect(rows.filter((r) => r.gross === 777).map((r) => r.payoutId)).toEqual([null]);
+});
+
 test('New Since Last Run keeps its checkpoint in the workflow: the second run exports only what is new', async () => {
 	const staticData: IDataObject = {};
 	const since = iso(NOW - 30 * DAY);
