@@ -212,16 +212,18 @@ export function vmHwm() {
 	}
 }
 
-/** Samples this process's RSS and heap every `everyMs` while running. */
-export function memorySampler(everyMs = 25) {
+/** Samples this process's RSS and heap every `everyMs` while running; `gcEach`: collect before each sample (live memory). */
+export function memorySampler(everyMs = 25, gcEach = false) {
 	globalThis.gc?.();
 	const before = process.memoryUsage();
-	const peak = { rss: before.rss, heapUsed: before.heapUsed, external: before.external + before.arrayBuffers };
+	const t0 = performance.now();
+	const peak = { rss: before.rss, rssAt: 0, heapUsed: before.heapUsed, external: before.external + before.arrayBuffers, externalAt: 0 };
 	const sample = () => {
+		if (gcEach) globalThis.gc?.();
 		const m = process.memoryUsage();
-		if (m.rss > peak.rss) peak.rss = m.rss;
+		if (m.rss > peak.rss) (peak.rss = m.rss), (peak.rssAt = performance.now() - t0);
 		if (m.heapUsed > peak.heapUsed) peak.heapUsed = m.heapUsed;
-		if (m.external + m.arrayBuffers > peak.external) peak.external = m.external + m.arrayBuffers;
+		if (m.external + m.arrayBuffers > peak.external) (peak.external = m.external + m.arrayBuffers), (peak.externalAt = performance.now() - t0);
 	};
 	const timer = setInterval(sample, everyMs);
 	return {
@@ -234,9 +236,12 @@ export function memorySampler(everyMs = 25) {
 				rssBeforeMB: mb(before.rss),
 				rssPeakMB: mb(peak.rss),
 				rssGrowthMB: mb(peak.rss - before.rss),
+				rssPeakAtMs: Math.round(peak.rssAt),
 				heapBeforeMB: mb(before.heapUsed),
 				heapPeakMB: mb(peak.heapUsed),
+				externalBeforeMB: mb(before.external + before.arrayBuffers),
 				externalPeakMB: mb(peak.external),
+				externalPeakAtMs: Math.round(peak.externalAt),
 				heapAfterGcMB: mb(after.heapUsed),
 				vmHwmMB: vmHwm() === null ? null : mb(vmHwm()),
 			};
