@@ -118,8 +118,10 @@ async function requestCounter() {
 	const on = ({ request }) => {
 		if (String(request.path).startsWith('/v1/balance_transactions')) times.push(performance.now());
 	};
-	const onFinish = () => {
+	let rateLimited = 0;
+	const onFinish = ({ request, response }) => {
 		lastResponse = performance.now();
+		if (response?.statusCode === 429 && String(request?.path).startsWith('/v1/balance_transactions')) rateLimited++;
 	};
 	diagnostics.subscribe('http.client.request.start', on);
 	diagnostics.subscribe('http.client.response.finish', onFinish);
@@ -132,13 +134,20 @@ async function requestCounter() {
 			// Requests per second in the busiest and in the steady middle of the run.
 			const perSecond = new Map();
 			for (const t of times) perSecond.set(Math.floor((t - times[0]) / 1000), (perSecond.get(Math.floor((t - times[0]) / 1000)) ?? 0) + 1);
-			const counts = [...perSecond.values()];
+			const last = Math.floor((times[times.length - 1] - times[0]) / 1000);
+			const counts = Array.from({ length: last + 1 }, (_, k) => perSecond.get(k) ?? 0);
 			const inner = counts.slice(1, -1);
 			return {
 				requests: times.length,
+				answered429: rateLimited,
 				requestsPerSecond: round(((times.length - 1) * 1000) / (times[times.length - 1] - times[0])),
 				maxInOneSecond: Math.max(...counts),
-				steadyMedianPerSecond: inner.length ? inner.sort((a, b) => a - b)[Math.floor(inner.length / 2)] : null,
+				steadyMedianPerSecond: inner.length ? [...inner].sort((a, b) => a - b)[Math.floor(inner.length / 2)] : null,
+				// Requests sent in each second of the run: the first 5 and the last 10 (ramp-up and tail), and the
+				// seconds below 24 in between.
+				perSecondHead: counts.slice(0, 5),
+				perSecondTail: counts.slice(-10),
+				slowSecondsBetween: inner.slice(4, -9).filter((c) => c < 24).length,
 				// Where the time goes: before the first request (n8n, the node's setup), the fetch, after the last
 				// response (the node's file or items, n8n's binary data).
 				firstRequestMs: Math.round(times[0] - t0),
@@ -362,6 +371,7 @@ const result = {
 	oursMs: Math.round(ours.ms),
 	oursRequests: ours.requests.requests,
 	oursRequestsPerSecond: ours.requests.requestsPerSecond,
+	ours429: ours.requests.answered429,
 	oursRowsPerSecondUntilLastResponse: ours.fetchRowsPerSecond === null ? null : Math.round(ours.fetchRowsPerSecond),
 	oursAfterLastResponseMs: ours.requests.afterLastResponseMs,
 	oursRssPeakMB: ours.memory.rssPeakMB,
