@@ -90,7 +90,8 @@ export function route<Shared>(options: RouteOptions<Shared>): (this: IExecuteFun
 				for (const item of json.items) output.push({ ...item, pairedItem: { item: itemIndex } });
 				return;
 			}
-			output.push(...this.helpers.constructExecutionMetaData(this.helpers.returnJsonArray(json), { itemData: { item: itemIndex } }));
+			// One input can give very many items (an export of 200,000 rows): no spread into push (call stack).
+			for (const item of this.helpers.constructExecutionMetaData(this.helpers.returnJsonArray(json), { itemData: { item: itemIndex } })) output.push(item);
 		};
 		const fail = (itemIndex: number, error: unknown) => {
 			const mapped = withIndex(this, error, itemIndex);

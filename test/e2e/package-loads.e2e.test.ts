@@ -79,7 +79,10 @@ describe('the packed package in a real n8n', () => {
 		const pkg = readPackageJson();
 		const declared = declaredNodes();
 		const known = (await n8n.nodeTypes()).filter((type) => type.name.startsWith(`${pkg.name}.`));
-		expect(known.map((type) => type.name).sort()).toEqual(declared.map((node) => node.type).sort());
+		// n8n also registers an AI-agent tool variant (`<type>Tool`) of every node with usableAsTool.
+		const expected = declared.flatMap((node) => (node.usableAsTool ? [node.type, `${node.type}Tool`] : [node.type]));
+		expect(declared.filter((node) => node.usableAsTool).map((node) => node.name).sort()).toEqual(['stripeRevOpsBalanceExport', 'stripeRevOpsSmartRetry', 'stripeRevOpsUsageReport']);
+		expect(known.map((type) => type.name).sort()).toEqual(expected.sort());
 		for (const node of declared) {
 			const versions = known.filter((type) => type.name === node.type).flatMap((type) => (Array.isArray(type.version) ? type.version : [type.version]));
 			expect(versions.sort((a, b) => a - b)).toEqual(expect.arrayContaining(node.versions));

@@ -32,6 +32,7 @@ class RouterProbe implements INodeType {
 				options: [
 					{ name: 'Double', value: 'double' },
 					{ name: 'Batch Sum', value: 'batchSum' },
+					{ name: 'Many', value: 'many' },
 				],
 				default: 'double',
 			},
@@ -55,6 +56,9 @@ class RouterProbe implements INodeType {
 					}
 					return { n: json.n, doubled: json.n * shared.factor };
 				},
+			},
+			many: {
+				item: async ({ json }) => Array.from({ length: json.n as number }, (_, i) => ({ i })),
 			},
 			batchSum: {
 				batch: async (inputs) => {
@@ -142,7 +146,7 @@ test('a batch operation gets all items at once; each outcome goes to its own ite
 test('an unknown operation value says which ones exist', async () => {
 	const result = await run('triple', [{ n: 1 }]);
 	expect(result.status).toBe('error');
-	expect((result.errors.Probe as Error).message).toBe('The operation "triple" is not known. Pick one of: double, batchSum.');
+	expect((result.errors.Probe as Error).message).toBe('The operation "triple" is not known. Pick one of: double, many, batchSum.');
 });
 
 describe('executionStripe: one client and one rate limiter for all items of an execution', () => {
@@ -205,4 +209,12 @@ describe('executionStripe: one client and one rate limiter for all items of an e
 			await sandbox.close();
 		}
 	});
+});
+
+test('one input item may give very many output items (no spread of them into one call)', async () => {
+	const result = await run('many', [{ n: 200_000 }]);
+	expect(result.status).toBe('success');
+	const out = result.outputs.Probe[0];
+	expect(out).toHaveLength(200_000);
+	expect(out[199_999]).toMatchObject({ json: { i: 199_999 }, pairedItem: { item: 0 } });
 });

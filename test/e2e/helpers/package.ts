@@ -21,6 +21,8 @@ export interface DeclaredNode {
 	type: string;
 	/** Every typeVersion the node supports. */
 	versions: number[];
+	/** description.usableAsTool: n8n then also registers `<type>Tool`. */
+	usableAsTool: boolean;
 }
 
 export interface DeclaredCredential {
@@ -62,12 +64,12 @@ export function declaredNodes(): DeclaredNode[] {
 	const pkg = readPackageJson();
 	return (pkg.n8n?.nodes ?? []).map((file) => {
 		const node = loadClasses(file).find(
-			(instance): instance is { description: { name: string; version?: unknown; defaultVersion?: number }; nodeVersions?: Record<string, unknown> } =>
+			(instance): instance is { description: { name: string; version?: unknown; defaultVersion?: number; usableAsTool?: boolean }; nodeVersions?: Record<string, unknown> } =>
 				typeof (instance as { description?: { name?: unknown } }).description?.name === 'string',
 		);
 		if (!node) throw new Error(`${file} exports no node class (a class whose instances have description.name).`);
 		const versions = node.nodeVersions ? Object.keys(node.nodeVersions).map(Number) : asVersions(node.description.version);
-		return { file, name: node.description.name, type: `${pkg.name}.${node.description.name}`, versions: versions.sort((a, b) => a - b) };
+		return { file, name: node.description.name, type: `${pkg.name}.${node.description.name}`, versions: versions.sort((a, b) => a - b), usableAsTool: node.description.usableAsTool === true };
 	});
 }
 
