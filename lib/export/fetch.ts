@@ -91,7 +91,8 @@ export async function exportRange(client: StripeClient, options: RangeOptions, o
 	const filter = keep(options);
 	const stats: RangeStats = { requests: 0, rateLimited: 0, peakConcurrency: 0, slices: bounds.length };
 	const max = Math.max(1, options.maxConcurrency ?? 16);
-	let allowed = Math.min(max, Math.max(1, options.initialConcurrency ?? 4));
+	let allowed = Math.min(max, Math.max(1, options.initialConcurrency ?? 8));
+	let grow: () => void = () => undefined;
 	let active = 0;
 	let next = 0;
 	let failed: unknown;
@@ -110,7 +111,10 @@ export async function exportRange(client: StripeClient, options: RangeOptions, o
 			if (startingAfter) params.starting_after = startingAfter;
 			stats.requests++;
 			const page = await client.get<{ data: BalanceTransactionLike[]; has_more: boolean }>('/v1/balance_transactions', params, { onAttempt });
-			if (allowed < max) allowed++;
+			if (allowed < max) {
+				allowed++;
+				grow(); // a slice more may start now, not only when one ends
+			}
 			const rows = page.data.map((bt) => toExportRow(bt, options.filters?.payout ?? null)).filter(filter);
 			if (rows.length) await onPage(rows);
 			if (!page.has_more || page.data.length === 0) return;
@@ -119,6 +123,7 @@ export async function exportRange(client: StripeClient, options: RangeOptions, o
 	};
 
 	await new Promise<void>((resolve, reject) => {
+		grow = () => pump();
 		const pump = () => {
 			if (failed !== undefined) {
 				if (active === 0) reject(failed);

@@ -106,11 +106,17 @@ function bridge<T>(produce: (push: (value: T) => Promise<void>) => Promise<unkno
 	let done = false;
 	let failure: { error: unknown } | undefined;
 	let wakeConsumer: (() => void) | undefined;
-	let wakeProducer: (() => void) | undefined;
+	// Every producer waiting for room (several slices can be held at once): all are woken when a value is taken.
+	let waiting: Array<() => void> = [];
+	const wakeProducers = () => {
+		const all = waiting;
+		waiting = [];
+		for (const wake of all) wake();
+	};
 	const push = async (value: T) => {
 		queue.push(value);
 		wakeConsumer?.();
-		while (queue.length >= highWater && !failure) await new Promise<void>((resolve) => (wakeProducer = resolve));
+		while (queue.length >= highWater && !failure) await new Promise<void>((resolve) => waiting.push(resolve));
 	};
 	produce(push).then(
 		() => {
@@ -119,20 +125,27 @@ function bridge<T>(produce: (push: (value: T) => Promise<void>) => Promise<unkno
 		},
 		(error: unknown) => {
 			failure = { error };
+			wakeProducers();
 			wakeConsumer?.();
 		},
 	);
 	return (async function* () {
-		for (;;) {
-			if (queue.length) {
-				const value = queue.shift() as T;
-				wakeProducer?.();
-				yield value;
-				continue;
+		try {
+			for (;;) {
+				if (queue.length) {
+					const value = queue.shift() as T;
+					wakeProducers();
+					yield value;
+					continue;
+				}
+				if (failure) throw failure.error;
+				if (done) return;
+				await new Promise<void>((resolve) => (wakeConsumer = resolve));
 			}
-			if (failure) throw failure.error;
-			if (done) return;
-			await new Promise<void>((resolve) => (wakeConsumer = resolve));
+		} finally {
+			// The consumer stopped (an error downstream): let the producers run out instead of hanging.
+			failure ??= { error: new Error('The export was stopped.') };
+			wakeProducers();
 		}
 	})();
 }
