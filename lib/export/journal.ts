@@ -181,7 +181,9 @@ export function trialBalance(entries: Iterable<JournalEntry>): Record<string, Re
 
 export type CsvLayout = 'generic' | 'quickbooks' | 'xero' | 'netsuite';
 
-function csvCell(value: string | number): string {
+/** One CSV cell (RFC 4180 quoting); null and undefined are empty. */
+export function csvCell(value: unknown): string {
+	if (value === null || value === undefined) return '';
 	const s = String(value);
 	return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

@@ -13,10 +13,8 @@
  */
 import { formatMinor } from '../money';
 import type { ExportRow } from './rows';
+import { isoSeconds } from '../iso';
 
-function iso(t: number): string {
-	return new Date(t * 1000).toISOString().replace('.000Z', 'Z');
-}
 
 export interface PayoutLike {
 	id: string;
@@ -118,8 +116,8 @@ export function reconcilePayout(payout: PayoutLike, rows: readonly ExportRow[]):
 		amountDecimal: formatMinor(payout.amount, payout.currency),
 		sumNetDecimal: formatMinor(sumNet, payout.currency),
 		differenceDecimal: formatMinor(difference, payout.currency),
-		created: iso(payout.created),
-		arrivalDate: iso(payout.arrival_date),
+		created: isoSeconds(payout.created),
+		arrivalDate: isoSeconds(payout.arrival_date),
 	};
 	if (payout.automatic && payout.reconciliation_status === 'in_progress') {
 		return {

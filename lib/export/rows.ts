@@ -4,6 +4,7 @@
  * category, status, `available_on`, payout. Minor units inside, exact decimal strings beside them.
  */
 import { formatMinor } from '../money';
+import { isoSeconds } from '../iso';
 
 /** Stripe's fee types in `fee_details[].type` (https://docs.stripe.com/api/balance_transactions/object, read 2026-12-01). */
 export const FEE_TYPES = ['stripe_fee', 'application_fee', 'tax', 'withheld_tax', 'payment_method_passthrough_fee'] as const;
@@ -59,9 +60,6 @@ export interface ExportRow {
 	payoutId: string | null;
 }
 
-function iso(t: number): string {
-	return new Date(t * 1000).toISOString().replace('.000Z', 'Z');
-}
 
 function idOf(value: unknown): string | null {
 	if (typeof value === 'string') return value;
@@ -97,9 +95,9 @@ export function toExportRow(bt: BalanceTransactionLike, payoutId: string | null 
 		type: bt.type,
 		reportingCategory: bt.reporting_category,
 		status: bt.status,
-		created: iso(bt.created),
+		created: isoSeconds(bt.created),
 		createdUnix: bt.created,
-		availableOn: iso(bt.available_on),
+		availableOn: isoSeconds(bt.available_on),
 		currency: bt.currency,
 		gross: bt.amount,
 		fee: bt.fee,

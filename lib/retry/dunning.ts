@@ -7,6 +7,7 @@
  * session URL), so card data never touches the merchant's systems; the link must be https.
  */
 import { currencyExponent, formatMinor } from '../money';
+import { isoSeconds } from '../iso';
 import {
 	ACCESS_LEVELS,
 	DUNNING_ACTIONS,
@@ -167,9 +168,6 @@ export function resolveDunningPolicy(policy: DunningStageInput['policy'] = {}): 
 	return merged;
 }
 
-function isoTime(seconds: number): string {
-	return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
-}
 
 function dayCount(seconds: number): string {
 	const value = Math.round((seconds / DAY) * 10) / 10;
@@ -212,7 +210,7 @@ export function dunningStage(input: DunningStageInput): DunningStageResult {
 	const timeStage = stageAt(elapsed);
 	const accessLevel = policy.access[timeStage];
 	const suspendAt = firstFailureAt + starts.suspended;
-	const since = `${dayCount(elapsed)} since the first failed payment (${isoTime(firstFailureAt)})${skewed ? `; now (${isoTime(now)}) is before it, counted as the moment of the failure` : ''}`;
+	const since = `${dayCount(elapsed)} since the first failed payment (${isoSeconds(firstFailureAt)})${skewed ? `; now (${isoSeconds(now)}) is before it, counted as the moment of the failure` : ''}`;
 
 	const budgetSpent = policy.maxAttempts > 0 && attempts >= policy.maxAttempts;
 	if (budgetSpent && (timeStage === 'firstNotice' || timeStage === 'reminder')) {
@@ -224,7 +222,7 @@ export function dunningStage(input: DunningStageInput): DunningStageResult {
 			nextStageAt: suspendAt,
 			nextStage: 'suspended',
 			suspendAt,
-			reason: `${attempts} of ${policy.maxAttempts} payment attempts used, so no retry is left: finalNotice early (${since}); access stays ${accessLevel} as the ${timeStage} stage grants, suspension at ${isoTime(suspendAt)}.`,
+			reason: `${attempts} of ${policy.maxAttempts} payment attempts used, so no retry is left: finalNotice early (${since}); access stays ${accessLevel} as the ${timeStage} stage grants, suspension at ${isoSeconds(suspendAt)}.`,
 		};
 	}
 
@@ -239,8 +237,8 @@ export function dunningStage(input: DunningStageInput): DunningStageResult {
 		suspendAt,
 		reason:
 			timeStage === 'suspended'
-				? `${since}: suspended since ${isoTime(suspendAt)} (after ${dayCount(starts.suspended)}), access ${accessLevel}.`
-				: `${since}: ${timeStage} until ${isoTime(nextStageAt as number)}, access ${accessLevel}; suspension at ${isoTime(suspendAt)}.`,
+				? `${since}: suspended since ${isoSeconds(suspendAt)} (after ${dayCount(starts.suspended)}), access ${accessLevel}.`
+				: `${since}: ${timeStage} until ${isoSeconds(nextStageAt as number)}, access ${accessLevel}; suspension at ${isoSeconds(suspendAt)}.`,
 	};
 }
 

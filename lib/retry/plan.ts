@@ -35,6 +35,7 @@ import { attemptFeatures, explainPrediction, predict, thompsonScorer, type Featu
 import { checkNetworkRules, earliestAllowed, sameCard, type Attempt, type CardRef, type NetworkRuleOptions } from './networkRules';
 import { candidateSlots, chooseWithinBudget, normalizePolicy, type CandidateSlot, type TimingPolicy } from './timing';
 import { resolveTimeZone, type ZoneInput } from './zones';
+import { isoSeconds } from '../iso';
 
 /** Plan Retry's actions (stable values). */
 export type PlanAction = 'retry' | 'requestPaymentMethod' | 'requestAuthentication' | 'stop';
@@ -137,7 +138,7 @@ const DAY = 86_400;
 
 function planned(unix: number, zone: string): PlannedTime {
 	return {
-		utc: new Date(unix * 1000).toISOString().replace('.000Z', 'Z'),
+		utc: isoSeconds(unix),
 		local: DateTime.fromSeconds(unix, { zone }).toISO({ suppressMilliseconds: true }) ?? '',
 		unix,
 	};

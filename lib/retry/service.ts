@@ -26,6 +26,7 @@ import { attemptFeatures, update, type RetryModel } from './model';
 import { type Attempt, type CardRef, type NetworkRuleOptions } from './networkRules';
 import { retryPayment, type RetryPaymentResult } from './pay';
 import { planRetry, type PlanCard, type PlanRetryInput, type RetryPlan } from './plan';
+import { isoSeconds } from '../iso';
 
 const DAY = 86_400;
 
@@ -239,9 +240,6 @@ export interface PlanItem {
 	cardChanged: boolean;
 }
 
-function iso(unix: number): string {
-	return new Date(unix * 1000).toISOString().replace('.000Z', 'Z');
-}
 
 async function dunningLink(client: StripeClient, ctx: InvoiceContext, options: MessageOptions): Promise<string> {
 	if (options.link === 'billingPortal') {
@@ -270,7 +268,7 @@ export async function planFromContext(client: StripeClient, ctx: InvoiceContext,
 		amountDue: invoice.amount_due,
 		amountRemaining: invoice.amount_remaining,
 		currency: invoice.currency,
-		now: { unix: ctx.now, utc: iso(ctx.now), clock: ctx.clock.source, ...(ctx.clock.testClockId ? { testClockId: ctx.clock.testClockId } : {}) },
+		now: { unix: ctx.now, utc: isoSeconds(ctx.now), clock: ctx.clock.source, ...(ctx.clock.testClockId ? { testClockId: ctx.clock.testClockId } : {}) },
 		cardChanged: ctx.cardChanged,
 	};
 	const past = history ?? (await cardHistory(client, ctx, options.historyDays));
@@ -353,8 +351,8 @@ function planFields(plan: RetryPlan) {
 		firstFailureAt: plan.firstFailureAt,
 		dunningStage: plan.dunning.stage,
 		accessLevel: plan.dunning.accessLevel,
-		nextStageAt: plan.dunning.nextStageAt === null ? null : iso(plan.dunning.nextStageAt),
-		suspendAt: iso(plan.dunning.suspendAt),
+		nextStageAt: plan.dunning.nextStageAt === null ? null : isoSeconds(plan.dunning.nextStageAt),
+		suspendAt: isoSeconds(plan.dunning.suspendAt),
 		runnerUps: plan.runnerUps,
 		explanation: plan.explanation,
 	};
@@ -431,7 +429,7 @@ export async function listDueRetries(client: StripeClient, options: { realNow: n
 				customerId: customer?.id ?? idOf(invoice.customer) ?? null,
 				customerEmail: invoice.customer_email ?? customer?.email ?? null,
 				attempt: plan.attempt,
-				retryAt: { unix: plan.at, utc: iso(plan.at) },
+				retryAt: { unix: plan.at, utc: isoSeconds(plan.at) },
 				now: { unix: now, clock: clockId ? 'testClock' : 'realClock' },
 				overdueSeconds: now - plan.at,
 				amountRemaining: invoice.amount_remaining,
@@ -476,7 +474,7 @@ export interface RetryItem extends Omit<RetryPaymentResult, 'invoice' | 'decline
 export async function retryInvoice(client: StripeClient, invoiceId: string, options: RetryOptions): Promise<{ item: RetryItem; model?: RetryModel }> {
 	const ctx = await loadInvoiceContext(client, invoiceId, options.realNow);
 	const now = ctx.now;
-	const nowField = { unix: now, utc: iso(now), clock: ctx.clock.source };
+	const nowField = { unix: now, utc: isoSeconds(now), clock: ctx.clock.source };
 	const recorded = recordedPlan(ctx.invoice);
 	const given = options.plan && (options.plan.action || options.plan.attempt) ? options.plan : undefined;
 	const planAction = given?.action ?? recorded?.action;
@@ -509,7 +507,7 @@ export async function retryInvoice(client: StripeClient, invoiceId: string, opti
 	}
 	if (options.respectSchedule !== false) {
 		if (planAction !== undefined && planAction !== 'retry') return refuse(`The plan says "${planAction}", not a retry: nothing was sent.`);
-		if (planAt !== null && planAt > now) return refuse(`The planned retry is at ${iso(planAt)}; it is ${iso(now)} for this customer: nothing was sent.`);
+		if (planAt !== null && planAt > now) return refuse(`The planned retry is at ${isoSeconds(planAt)}; it is ${isoSeconds(now)} for this customer: nothing was sent.`);
 		if (fresh.action !== 'retry') return refuse(`${fresh.reason} Nothing was sent.`);
 	}
 	const result = await retryPayment(client, { invoiceId, attempt, now, history, card: cardRef(ctx), networkRules: options.network ?? options.policy?.network });

@@ -8,6 +8,7 @@
  * days and at most 5 minutes in the future; payload values are strings.
  */
 import { createHash } from 'node:crypto';
+import { isoSeconds } from '../iso';
 
 export const MAX_EVENT_NAME_LENGTH = 100;
 export const MAX_IDENTIFIER_LENGTH = 100;
@@ -74,9 +75,6 @@ export function parseTimestamp(value: unknown, now: number): number | undefined 
 	return undefined;
 }
 
-function iso(t: number): string {
-	return new Date(t * 1000).toISOString().replace('.000Z', 'Z');
-}
 
 /** Checks one item against Stripe's rules; the reason says what to fix. */
 export function validateUsage(input: UsageInput, options: ValidateOptions): Validation {
@@ -98,9 +96,9 @@ export function validateUsage(input: UsageInput, options: ValidateOptions): Vali
 	if (timestamp === undefined) return { ok: false, reason: `The timestamp ${JSON.stringify(input.timestamp)} is not a date: use unix seconds or milliseconds, or ISO 8601.` };
 	const oldest = options.now - MAX_PAST_SECONDS + WINDOW_SAFETY_SECONDS;
 	if (timestamp < oldest) {
-		return { ok: false, reason: `The timestamp ${iso(timestamp)} is older than Stripe accepts (35 days: nothing before ${iso(oldest)}, with 10 minutes to spare). Such usage can only be billed with an invoice item.` };
+		return { ok: false, reason: `The timestamp ${isoSeconds(timestamp)} is older than Stripe accepts (35 days: nothing before ${isoSeconds(oldest)}, with 10 minutes to spare). Such usage can only be billed with an invoice item.` };
 	}
-	if (timestamp > options.now + MAX_FUTURE_SECONDS) return { ok: false, reason: `The timestamp ${iso(timestamp)} is more than 5 minutes in the future (now ${iso(options.now)}).` };
+	if (timestamp > options.now + MAX_FUTURE_SECONDS) return { ok: false, reason: `The timestamp ${isoSeconds(timestamp)} is more than 5 minutes in the future (now ${isoSeconds(options.now)}).` };
 	let sourceId: string | undefined;
 	if (input.sourceId !== undefined && input.sourceId !== null && input.sourceId !== '') {
 		if (typeof input.sourceId !== 'string' && typeof input.sourceId !== 'number') return { ok: false, reason: `The source id ${JSON.stringify(input.sourceId)} is not a string or number.` };

@@ -14,6 +14,7 @@
 import type { StripeClient } from '../stripe/client';
 import { StripeInvalidRequestError, settle } from '../stripe/errors';
 import { encodePath } from '../stripe/path';
+import { isoSeconds } from '../iso';
 
 export class UsageInputError extends Error {
 	constructor(message: string) {
@@ -69,9 +70,6 @@ export interface SummaryResult {
 	status: 'within' | 'approaching' | 'overAllowance' | 'noAllowance';
 }
 
-function iso(t: number): string {
-	return new Date(t * 1000).toISOString().replace('.000Z', 'Z');
-}
 
 export async function usageSummary(client: StripeClient, input: SummaryInput): Promise<SummaryResult> {
 	if (!/^mtr_\w+$/.test(input.meterId)) throw new UsageInputError(`"${input.meterId}" is not a meter id (mtr_…): pick the meter from the list.`);
@@ -88,7 +86,7 @@ export async function usageSummary(client: StripeClient, input: SummaryInput): P
 		value_grouping_window: input.grouping,
 		limit: 100,
 	})) {
-		windows.push({ start: iso(w.start_time), end: iso(w.end_time), value: w.aggregated_value });
+		windows.push({ start: isoSeconds(w.start_time), end: isoSeconds(w.end_time), value: w.aggregated_value });
 	}
 	windows.sort((a, b) => a.start.localeCompare(b.start));
 	const total = windows.reduce((s, w) => s + w.value, 0);
@@ -102,5 +100,5 @@ export async function usageSummary(client: StripeClient, input: SummaryInput): P
 		for (const t of thresholds) if (percent >= t) reached = t;
 		status = percent >= 100 ? 'overAllowance' : reached !== null ? 'approaching' : 'within';
 	}
-	return { meterId: input.meterId, customer: input.customer, start: iso(start), end: iso(end), grouping: input.grouping, total, windows, allowance, percentOfAllowance: percent, thresholdReached: reached, status };
+	return { meterId: input.meterId, customer: input.customer, start: isoSeconds(start), end: isoSeconds(end), grouping: input.grouping, total, windows, allowance, percentOfAllowance: percent, thresholdReached: reached, status };
 }

@@ -2,6 +2,7 @@ import { NodeConnectionTypes, NodeOperationError, type IDataObject, type IExecut
 
 import {
 	CSV_HEADERS,
+	csvCell,
 	DEFAULT_CHART,
 	bestEffortRows,
 	exportIncremental,
@@ -59,12 +60,6 @@ const ROW_COLUMNS = [
 	'payout_id',
 	'description',
 ];
-
-function csvCell(value: unknown): string {
-	if (value === null || value === undefined) return '';
-	const s = String(value);
-	return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 function csvRow(r: ExportRow): string {
 	return [
