@@ -25,9 +25,12 @@ export interface ItemInput<Shared> {
 	context: IExecuteFunctions;
 }
 
-/** Output items with more than JSON (binary files): return `new OutputItems([...])` from an operation. */
+/**
+ * Output items with more than JSON: binary files, or an item made from several input items (a
+ * batch of records), whose `pairedItem` lists them. Return `new OutputItems([...])` from an operation.
+ */
 export class OutputItems {
-	constructor(readonly items: Array<Pick<INodeExecutionData, 'json' | 'binary'>>) {}
+	constructor(readonly items: Array<Pick<INodeExecutionData, 'json' | 'binary'> & { pairedItems?: number[] }>) {}
 }
 
 /** What an operation returns for one input item. */
@@ -87,7 +90,9 @@ export function route<Shared>(options: RouteOptions<Shared>): (this: IExecuteFun
 		const shared = await options.shared(this);
 		const emit = (itemIndex: number, json: ItemResult) => {
 			if (json instanceof OutputItems) {
-				for (const item of json.items) output.push({ ...item, pairedItem: { item: itemIndex } });
+				for (const { pairedItems, ...item } of json.items) {
+					output.push({ ...item, pairedItem: pairedItems?.length ? pairedItems.map((i) => ({ item: i })) : { item: itemIndex } });
+				}
 				return;
 			}
 			// One input can give very many items (an export of 200,000 rows): no spread into push (call stack).
