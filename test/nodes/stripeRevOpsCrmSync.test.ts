@@ -42,7 +42,7 @@ async function run(parameters: IDataObject, input: IDataObject[] = [{}], options
 				type: NODE_TYPE,
 				typeVersion: 1,
 				position: [0, 0],
-				parameters,
+				parameters: parameters as WorkflowJson['nodes'][number]['parameters'],
 				credentials: { stripeRevOpsApi: { id: '1', name: 'Stripe sandbox' } },
 				...(options.continueOnFail ? { onError: 'continueRegularOutput' } : {}),
 			},
