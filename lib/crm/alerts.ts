@@ -105,13 +105,30 @@ function escapeHtml(text: string): string {
 }
 
 /**
- * Claims the alert of an episode in Stripe: false when the customer's metadata already records
- * it (alerted before), else records it and returns true. The key makes a retried write safe.
+ * Claims the alert of an episode in Stripe: false when the customer's metadata already records it
+ * (alerted before), else records it and returns true when this call made the record. Concurrent
+ * executions (several events of one change arrive at once) race for the same deterministic
+ * idempotency key, and Stripe lets one of them do the work: the others get its response replayed
+ * (`Idempotent-Replayed: true`, after a 409 `idempotency_key_in_use` while it runs) and do not alert.
+ * A replay after an own attempt that got no answer (or a 5xx) may be this call's own work, so it
+ * alerts: a lost response never loses an alert (a duplicate then needs a race and a lost response).
  */
 export async function claimEpisode(client: StripeClient, customerId: string, episodeId: string): Promise<boolean> {
 	const customer = await client.get<{ metadata?: Record<string, string>; deleted?: boolean }>(encodePath`/v1/customers/${customerId}`);
 	if (customer.deleted) return false;
 	if (customer.metadata?.[ALERT_METADATA_KEY] === episodeId) return false;
-	await client.post(encodePath`/v1/customers/${customerId}`, { metadata: { [ALERT_METADATA_KEY]: episodeId } }, { idempotencyKey: `crm-alert:${customerId}:${episodeId}` });
-	return true;
+	let replayed = false;
+	let ownWorkPossible = false;
+	await client.post(
+		encodePath`/v1/customers/${customerId}`,
+		{ metadata: { [ALERT_METADATA_KEY]: episodeId } },
+		{
+			idempotencyKey: `crm-alert:${customerId}:${episodeId}`,
+			onAttempt: (status, headers) => {
+				if (status >= 200 && status < 300) replayed = headers?.['idempotent-replayed'] === 'true';
+				else if (status === 0 || status >= 500) ownWorkPossible = true;
+			},
+		},
+	);
+	return !replayed || ownWorkPossible;
 }

@@ -81,8 +81,11 @@ export interface RequestOptions {
 	timeoutMs?: number;
 	/** The rate limiter's key for this call (default: the endpoint, e.g. `POST /v1/invoices/:id/pay`). */
 	limiterKey?: string;
-	/** Told the HTTP status of every attempt (0: no answer), e.g. to back off concurrency on 429s. */
-	onAttempt?: (status: number) => void;
+	/**
+	 * Told the HTTP status of every attempt (0: no answer) and its headers, e.g. to back off concurrency on 429s,
+	 * or to see Stripe's `Idempotent-Replayed` (headers are lower-cased).
+	 */
+	onAttempt?: (status: number, headers?: Record<string, string>) => void;
 }
 
 export interface StripeList<T> {
@@ -239,7 +242,7 @@ export class StripeClient {
 				thrown = error;
 				failure = TransportFailure.from(error);
 			}
-			options.onAttempt?.(response ? response.status : 0);
+			options.onAttempt?.(response ? response.status : 0, response?.headers);
 			if (response && response.status >= 200 && response.status < 300) {
 				return parseJson<T>(response);
 			}

@@ -228,6 +228,16 @@ test('Owner Alerts: a failing customer above the threshold alerts once per episo
 	// The same episode again (a re-run, a duplicate event): no alert.
 	const again = await run(params, [{ customerId: big.id }]);
 	expect(again.items).toHaveLength(0);
+
+	// A new episode raced by four executions at once (several events of one change): one alert, the others see Stripe replay the claim.
+	const other = await customerWith('pm_card_visa', { email: 'race@raceco.example', name: 'RaceCo' });
+	await stripe.subscriptions.create({ customer: other.id, items: [{ price: bigPrice.id }] });
+	const declining = await stripe.paymentMethods.attach('pm_card_chargeDeclined', { customer: other.id });
+	await stripe.customers.update(other.id, { invoice_settings: { default_payment_method: declining.id } });
+	await sb.clock.advance(31 * DAY + 2 * 3600);
+	const raced = await Promise.all([1, 2, 3, 4].map(() => run(params, [{ customerId: other.id }])));
+	expect(raced.map((r) => r.status)).toEqual(['success', 'success', 'success', 'success']);
+	expect(raced.flatMap((r) => r.items)).toHaveLength(1);
 });
 
 test('Every Customer reads the account in bulk and gives the same profiles as one by one', async () => {
