@@ -22,6 +22,8 @@ export interface AlertOptions {
 	/** Minimum MRR (reporting currency, major units) for an alert; 0 alerts everyone. */
 	mrrThreshold: number;
 	healths: PaymentHealth[];
+	/** A churn alerts only this many days after it happened (default 7): a first sync does not alert every churn of the past. */
+	churnWindowDays?: number;
 	/** The task is due this many hours after `realNow`. */
 	dueInHours: number;
 	priority: AlertPriority;
@@ -49,11 +51,16 @@ export interface OwnerAlert {
 }
 
 /** Why a profile does not get an alert, or `undefined` when it qualifies. */
-export function alertSkipReason(profile: RevenueProfile, options: Pick<AlertOptions, 'mrrThreshold' | 'healths'>): string | undefined {
+export function alertSkipReason(profile: RevenueProfile, options: Pick<AlertOptions, 'mrrThreshold' | 'healths' | 'churnWindowDays'>): string | undefined {
 	if (!options.healths.includes(profile.paymentHealth)) return `health is ${profile.paymentHealth}`;
 	// Its churn was alerted when its subscriptions ended; a deleted customer cannot record an episode.
 	if (profile.deleted) return 'the customer is deleted in Stripe';
 	if (!profile.episodeId) return 'no episode';
+	if (profile.paymentHealth === 'churned' && profile.churnedAt) {
+		const days = (Date.parse(profile.asOf) - Date.parse(profile.churnedAt)) / 86_400_000;
+		const window = options.churnWindowDays ?? 7;
+		if (days > window) return `churned ${Math.floor(days)} days ago, before the ${window}-day alert window`;
+	}
 	// A churned customer's MRR is 0 by definition: the threshold applies to what was lost, which the profile cannot know, so churn alerts ignore it.
 	if (profile.paymentHealth !== 'churned' && profile.mrr < options.mrrThreshold) return `MRR ${profile.mrr} is below ${options.mrrThreshold}`;
 	return undefined;

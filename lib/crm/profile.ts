@@ -154,6 +154,8 @@ export interface RevenueProfile {
 	churnRiskScore: number;
 	/** The reasons behind the score, `; `-separated. */
 	churnRiskReasons: string;
+	/** When the last subscription ended (churned customers only). */
+	churnedAt: string | null;
 	/** The episode an owner alert is for (`failing:<invoice>`, `churned:<subscription or customer>`), else null. */
 	episodeId: string | null;
 	/** The Stripe state time the profile reflects (ISO 8601 UTC) and its source. */
@@ -305,11 +307,14 @@ export function buildProfile(input: ProfileInput): RevenueProfile {
 	let health: PaymentHealth;
 	let healthReason: string;
 	let episodeId: string | null = null;
+	let churnedAt: number | undefined;
 	const failedIn = (days: number) => failed.filter((c) => c.created > now - days * DAY);
 	if (deleted || (subs.length > 0 && live.length === 0)) {
 		health = 'churned';
 		const last = subs[0];
-		healthReason = deleted ? 'the customer was deleted in Stripe' : `no live subscription since ${isoSeconds(last.ended_at ?? last.canceled_at ?? now)}`;
+		const ends = subs.map((s) => s.ended_at ?? s.canceled_at).filter((t): t is number => typeof t === 'number');
+		churnedAt = ends.length ? Math.max(...ends) : undefined;
+		healthReason = deleted ? 'the customer was deleted in Stripe' : `no live subscription since ${isoSeconds(churnedAt ?? now)}`;
 		episodeId = `churned:${last?.id ?? customer.id}`;
 	} else if (delinquentSub || failingInvoice) {
 		health = 'failing';
@@ -406,6 +411,7 @@ export function buildProfile(input: ProfileInput): RevenueProfile {
 		cancelAtPeriodEnd,
 		churnRiskScore: Math.min(100, score),
 		churnRiskReasons: reasons.join('; '),
+		churnedAt: churnedAt !== undefined ? isoSeconds(churnedAt) : null,
 		episodeId,
 		asOf: isoSeconds(now),
 		asOfClock: input.clock ?? 'realClock',

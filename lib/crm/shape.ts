@@ -43,6 +43,7 @@ export const PROFILE_FIELDS: readonly FieldDefinition[] = [
 	{ field: 'cancelAtPeriodEnd', name: 'cancel_at_period_end', label: 'Stripe cancels at period end', description: 'The main subscription is set to cancel', type: 'bool' },
 	{ field: 'churnRiskScore', name: 'churn_risk_score', label: 'Stripe churn risk score', description: '0 to 100, with its reasons', type: 'number' },
 	{ field: 'churnRiskReasons', name: 'churn_risk_reasons', label: 'Stripe churn risk reasons', description: 'What the churn risk score is made of', type: 'string' },
+	{ field: 'churnedAt', name: 'churned_at', label: 'Stripe churned', description: 'When the last subscription ended (churned customers)', type: 'datetime' },
 	{ field: 'asOf', name: 'as_of', label: 'Stripe data as of', description: 'The Stripe state time these properties reflect', type: 'datetime' },
 ];
 

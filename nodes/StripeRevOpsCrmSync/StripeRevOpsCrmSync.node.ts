@@ -211,7 +211,8 @@ async function ownerAlerts(inputs: Array<ItemInput<Shared>>): Promise<ItemOutcom
 			}
 			const healths = context.getNodeParameter('alertOn', itemIndex, ['failing', 'churned']) as PaymentHealth[];
 			const mrrThreshold = Number(context.getNodeParameter('mrrThreshold', itemIndex, 0));
-			if (alertSkipReason(profile, { healths, mrrThreshold }) !== undefined) return { ok: true, json: new OutputItems([]) };
+			const churnWindowDays = Number(context.getNodeParameter('churnWindowDays', itemIndex, 7));
+			if (alertSkipReason(profile, { healths, mrrThreshold, churnWindowDays }) !== undefined) return { ok: true, json: new OutputItems([]) };
 			const episode = `${profile.customerId}:${profile.episodeId}`;
 			if (seen.has(episode)) return { ok: true, json: new OutputItems([]) };
 			seen.add(episode);
@@ -221,6 +222,7 @@ async function ownerAlerts(inputs: Array<ItemInput<Shared>>): Promise<ItemOutcom
 			const alert = ownerAlert(profile, {
 				healths,
 				mrrThreshold,
+				churnWindowDays,
 				dueInHours: Number(context.getNodeParameter('dueInHours', itemIndex, 24)),
 				priority: String(context.getNodeParameter('priority', itemIndex, 'high')).toUpperCase() as AlertPriority,
 				realNow: nowSeconds(),

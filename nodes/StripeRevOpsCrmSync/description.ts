@@ -171,6 +171,15 @@ export const properties: INodeProperties[] = [
 		description: 'Which health changes alert the owner',
 		...show(['ownerAlerts']),
 	},
+	{
+		displayName: 'Churn Alert Window (Days)',
+		name: 'churnWindowDays',
+		type: 'number',
+		default: 7,
+		typeOptions: { minValue: 0 },
+		description: 'A churn alerts only within this many days of the last subscription ending, so a first sync does not alert every past churn',
+		...show(['ownerAlerts']),
+	},
 	{ displayName: 'Due In (Hours)', name: 'dueInHours', type: 'number', default: 24, typeOptions: { minValue: 0 }, description: 'The task is due this long after the alert', ...show(['ownerAlerts']) },
 	{
 		displayName: 'Priority',

@@ -3,6 +3,7 @@
  * health, the at-risk signals and the churn-risk weights, the dunning stage from Smart Retry's
  * metadata, the company domain, and currency conversion with zero-decimal currencies.
  */
+import { alertSkipReason } from '../../../lib/crm/alerts';
 import { buildProfile, customerDomain, inReporting, normalizeDomain, RISK_WEIGHTS, type ProfileInput, type ProfileSubscription } from '../../../lib/crm/profile';
 
 const NOW = Date.UTC(2026, 5, 15) / 1000;
@@ -56,7 +57,13 @@ describe('payment health', () => {
 
 	it('churned: subscriptions, none live; or a deleted customer. Score 100, the episode names the last subscription', () => {
 		const p = buildProfile(input({ subscriptions: [sub({ status: 'canceled', ended_at: NOW - DAY, canceled_at: NOW - DAY })] }));
-		expect(p).toMatchObject({ paymentHealth: 'churned', mrr: 0, churnRiskScore: 100, episodeId: 'churned:sub_1', liveSubscriptions: 0 });
+		expect(p).toMatchObject({ paymentHealth: 'churned', mrr: 0, churnRiskScore: 100, episodeId: 'churned:sub_1', liveSubscriptions: 0, churnedAt: '2026-06-14T00:00:00Z' });
+		// Owner alerts: a churn within the window (default 7 days) alerts; an old churn does not (a first sync would alert them all).
+		expect(alertSkipReason(p, { healths: ['churned'], mrrThreshold: 1000 })).toBeUndefined();
+		const old = buildProfile(input({ now: NOW + 10 * DAY, subscriptions: [sub({ status: 'canceled', ended_at: NOW - DAY, canceled_at: NOW - DAY })] }));
+		expect(alertSkipReason(old, { healths: ['churned'], mrrThreshold: 0 })).toBe('churned 11 days ago, before the 7-day alert window');
+		expect(alertSkipReason(old, { healths: ['churned'], mrrThreshold: 0, churnWindowDays: 30 })).toBeUndefined();
+		expect(alertSkipReason(p, { healths: ['failing'], mrrThreshold: 0 })).toBe('health is churned');
 		const deleted = buildProfile(input({ customer: { id: 'cus_1', deleted: true }, subscriptions: [] }));
 		expect(deleted).toMatchObject({ paymentHealth: 'churned', deleted: true, domain: null });
 		// A customer who never subscribed is not churned.
