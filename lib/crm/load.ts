@@ -1,7 +1,8 @@
 /**
  * Reads what a revenue profile needs from Stripe, at processing time (issue 11): one customer by
- * id (four to five requests), or every customer of the account in bulk (a few list calls per
- * hundred objects, for the nightly full sync). The transport is the package's Stripe client; the
+ * id (five requests), or every customer of the account in bulk (a few list calls per hundred
+ * objects, for the nightly full sync). The bulk list cannot see deleted customers (Stripe's list
+ * leaves them out): their CRM records change on `customer.deleted` through the per-customer path. The transport is the package's Stripe client; the
  * real clock is passed in, and a customer on a Stripe test clock lives at its `frozen_time`.
  */
 import type { StripeClient, StripeList } from '../stripe/client';
@@ -86,7 +87,11 @@ async function all<T extends { id: string }>(client: StripeClient, path: string,
 	return out;
 }
 
-/** Reads one customer's state and builds its profile. An unknown customer is a {@link CrmInputError}. */
+/**
+ * Reads one customer's state and builds its profile: the customer, its subscriptions (all statuses),
+ * its open and uncollectible invoices (the ones health and dunning depend on), all its charges and
+ * its test clock: five requests in parallel. An unknown customer is a {@link CrmInputError}.
+ */
 export async function loadProfile(client: StripeClient, customerId: string, options: ProfileOptions, cache: { products: ProductCache; clocks: Map<string, Promise<number>> }): Promise<RevenueProfile> {
 	if (!/^cus_\w+$/.test(customerId)) throw new CrmInputError(`"${customerId}" is not a Stripe customer id (they start with cus_).`);
 	const read = await settle(client.get<CustomerLike & { test_clock?: unknown }>(encodePath`/v1/customers/${customerId}`, { expand: ['invoice_settings.default_payment_method'] }));
@@ -95,14 +100,17 @@ export async function loadProfile(client: StripeClient, customerId: string, opti
 		throw read.error;
 	}
 	const customer = read.value;
-	const [subscriptions, invoicePage, charges, clock] = await Promise.all([
-		customer.deleted ? Promise.resolve([]) : all<ProfileSubscription>(client, '/v1/subscriptions', { customer: customerId, status: 'all', expand: ['data.default_payment_method', 'data.discounts'] }),
-		customer.deleted ? Promise.resolve({ data: [] as InvoiceLikeForProfile[] }) : client.get<StripeList<InvoiceLikeForProfile>>('/v1/invoices', { customer: customerId, limit: 100 }),
-		customer.deleted ? Promise.resolve([]) : all<ChargeLikeForProfile>(client, '/v1/charges', { customer: customerId }),
+	// The same reads as the bulk path (loadAllProfiles), for one customer: the profiles must be equal.
+	const none = <T>(): Promise<T[]> => Promise.resolve([]);
+	const [subscriptions, open, uncollectible, charges, clock] = await Promise.all([
+		customer.deleted ? none<ProfileSubscription>() : all<ProfileSubscription>(client, '/v1/subscriptions', { customer: customerId, status: 'all', expand: ['data.default_payment_method', 'data.discounts'] }),
+		customer.deleted ? none<InvoiceLikeForProfile>() : all<InvoiceLikeForProfile>(client, '/v1/invoices', { customer: customerId, status: 'open' }),
+		customer.deleted ? none<InvoiceLikeForProfile>() : all<InvoiceLikeForProfile>(client, '/v1/invoices', { customer: customerId, status: 'uncollectible' }),
+		customer.deleted ? none<ChargeLikeForProfile>() : all<ChargeLikeForProfile>(client, '/v1/charges', { customer: customerId }),
 		customer.deleted ? Promise.resolve({ now: options.realNow, clock: 'realClock' as const }) : clockNow(client, customer, options.realNow, cache.clocks),
 	]);
 	const names = await productNames(client, subscriptions, cache.products);
-	return buildProfile(profileInput(customer, subscriptions, invoicePage.data, charges, clock, names, options));
+	return buildProfile(profileInput(customer, subscriptions, [...open, ...uncollectible], charges, clock, names, options));
 }
 
 function profileInput(
@@ -128,6 +136,17 @@ function profileInput(
 	};
 }
 
+/** Charges read at once in the bulk path (the execution's rate limiter keeps them within Stripe's limits). */
+const CHARGE_SLICES = 8;
+
+/** Every object of a list created in [from, to), read as `slices` time ranges in parallel; a charge created before `from` (a customer's charge older than every customer) is read by the first slice. */
+async function sliced<T extends { id: string }>(client: StripeClient, path: string, from: number, to: number, slices: number): Promise<T[]> {
+	const width = Math.max(1, Math.ceil((to - from) / slices));
+	const ranges = Array.from({ length: slices }, (_, i) => ({ gte: i === 0 ? 0 : from + i * width, lt: i === slices - 1 ? to + 86_400 * 365 * 10 : from + (i + 1) * width })).filter((r) => r.gte < r.lt);
+	const parts = await Promise.all(ranges.map((created) => all<T>(client, path, { created })));
+	return parts.flat();
+}
+
 function groupBy<T>(items: readonly T[], key: (t: T) => string | undefined): Map<string, T[]> {
 	const map = new Map<string, T[]>();
 	for (const item of items) {
@@ -149,12 +168,18 @@ export type BulkProfile = { customerId: string; profile: RevenueProfile } | { cu
  * {@link loadProfile} gives one by one (the tests compare them).
  */
 export async function loadAllProfiles(client: StripeClient, options: ProfileOptions, cache: { products: ProductCache; clocks: Map<string, Promise<number>> }): Promise<BulkProfile[]> {
+	const customersRead = all<CustomerLike & { test_clock?: unknown }>(client, '/v1/customers', { expand: ['data.invoice_settings.default_payment_method'] });
+	// Charges are the longest list (every payment ever): read in time slices in parallel, from the oldest customer on.
+	const chargesRead = customersRead.then((customers) => {
+		const from = Math.min(...customers.map((c) => c.created ?? options.realNow), options.realNow);
+		return sliced<ChargeLikeForProfile & { customer?: unknown }>(client, '/v1/charges', from, options.realNow + 1, CHARGE_SLICES);
+	});
 	const [customers, subscriptions, open, uncollectible, charges] = await Promise.all([
-		all<CustomerLike & { test_clock?: unknown }>(client, '/v1/customers', { expand: ['data.invoice_settings.default_payment_method'] }),
+		customersRead,
 		all<ProfileSubscription>(client, '/v1/subscriptions', { status: 'all', expand: ['data.default_payment_method', 'data.discounts'] }),
 		all<InvoiceLikeForProfile & { customer?: unknown }>(client, '/v1/invoices', { status: 'open' }),
 		all<InvoiceLikeForProfile & { customer?: unknown }>(client, '/v1/invoices', { status: 'uncollectible' }),
-		all<ChargeLikeForProfile & { customer?: unknown }>(client, '/v1/charges', {}),
+		chargesRead,
 	]);
 	const subsBy = groupBy(subscriptions, (s) => idOf(s.customer));
 	const invoicesBy = groupBy([...open, ...uncollectible], (i) => idOf(i.customer));
