@@ -7,6 +7,7 @@ import { Router } from './core/router';
 import { registerBalance, schedulePayouts } from './resources/balance';
 import { registerBilling } from './resources/billing';
 import { registerCatalog } from './resources/catalog';
+import { checkoutPage, registerCheckout, registerCheckoutControl } from './resources/checkout';
 import { registerCustomers } from './resources/customers';
 import { meterUsage, registerMeters, sessionAuth } from './resources/meters';
 import { registerPayments } from './resources/payments';
@@ -105,6 +106,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 	registerCatalog(router, world);
 	registerPayments(router, world);
 	registerBilling(router, world);
+	registerCheckout(router, world);
 	registerBalance(router, world);
 	registerMeters(router, world);
 	registerWebhooks(router, world, dispatcher);
@@ -130,7 +132,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 		latencyMs: opts.latencyMs,
 		faults: { ...(opts.faults ?? {}) },
 		sessionAuth: (token) => sessionAuth(world, token),
-		page: (path) => portalPage(world, path),
+		page: (path) => portalPage(world, path) ?? checkoutPage(world, path),
 	});
 	const clock: Sandbox['clock'] = {
 		now: () => world.now(),
@@ -145,6 +147,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 		},
 	};
 	registerControl(router, world, clock, dispatcher, server);
+	registerCheckoutControl(router, world);
 	registerTestClocks(router, world, { advanceTo: (target) => clock.advance(Math.max(0, target - world.now())) });
 
 	await new Promise<void>((resolve, reject) => {

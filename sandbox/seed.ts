@@ -9,6 +9,11 @@
  * `tax_exempt: 'reverse'` (reverse charge, zero VAT). Those choices come from their own random stream, so the rest of
  * the business (customers, plans, payment outcomes) is what it was without tax; amounts include the tax.
  *
+ * Checkout: each customer's subscription originates from a completed Checkout Session created a few minutes before it,
+ * and prospects abandon others (open, then expired after 24 h) at a rate that varies by country and plan
+ * (`CHECKOUT_DROP_OFF`), about one abandoned per completed session. Sessions draw from their own random stream and
+ * id prefix, so customers, subscriptions, invoices, charges and balance transactions are what they were without them.
+ *
  * `balanceTransactions` adds bulk card-payment volume (one-off payments) spread over the period as compact ledger
  * rows; their charges are rebuilt on read instead of being stored, so a million rows stay a few tens of MB.
  */
@@ -18,6 +23,7 @@ import { Params } from './core/params';
 import { Rng } from './core/rng';
 import { cardFee, toSettlement } from './core/ledger';
 import { addInterval, createSubscription } from './resources/billing';
+import { buildSession, markSessionComplete } from './resources/checkout';
 import { createCardPaymentMethod, createCustomer } from './resources/customers';
 import { createProduct, buildPrice } from './resources/catalog';
 import { meterUsage } from './resources/meters';
@@ -134,6 +140,19 @@ const PLANS = [
 	{ key: 'business', name: 'Business', monthly: { usd: 19900, eur: 18900, gbp: 16900, cad: 26900, aud: 29900 }, weight: 15, metered: true },
 ] as const;
 
+/**
+ * Expected abandoned Checkout Sessions per completed one (completion = 1 / (1 + x)), by country and plan: a
+ * modelling choice, about 1 overall (≈50 % completion), higher where card checkouts convert worse (JP, BR) and on
+ * the most expensive plan; yearly billing adds a fifth.
+ */
+const CHECKOUT_DROP_OFF = {
+	country: { US: 0.8, DE: 1.0, FR: 1.15, GB: 0.9, CA: 0.95, AU: 1.0, JP: 1.35, BR: 1.7 } as Record<string, number>,
+	plan: { starter: 0.8, pro: 1.0, business: 1.6 } as Record<string, number>,
+	yearly: 1.2,
+};
+/** `locale` of a market's Checkout page (Stripe's Checkout locales). */
+const CHECKOUT_LOCALE: Record<string, string> = { US: 'en', DE: 'de', FR: 'fr', GB: 'en-GB', CA: 'en', AU: 'en', JP: 'ja', BR: 'pt-BR' };
+
 function params(o: Record<string, unknown>): Params {
 	return new Params(JSON.parse(JSON.stringify(o, (_k, v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v))) as FormObject);
 }
@@ -145,6 +164,8 @@ export async function seedBusiness(w: World, o: SeedOptions): Promise<SeedReport
 	const r = w.business;
 	/** Tax choices draw from their own stream, so they do not move any other draw of the business. */
 	const taxRng = Rng.fork(o.seed, 'tax');
+	/** Checkout sessions too, so the funnel does not move the business. */
+	const checkoutRng = Rng.fork(o.seed, 'checkout');
 	const end = w.now();
 	const endDate = new Date(end * 1000);
 	const start = startOfDay(Date.UTC(endDate.getUTCFullYear(), endDate.getUTCMonth() - o.months, endDate.getUTCDate()) / 1000);
@@ -237,8 +258,10 @@ export async function seedBusiness(w: World, o: SeedOptions): Promise<SeedReport
 				sub = createSubscription(w, params({ customer: c.id, items, ...(r.chance(0.15) ? { trial_period_days: 14 } : {}), metadata: { plan: plan.key }, automatic_tax: { enabled: true } }));
 			}
 			if (plan.metered) meteredSubs.push({ customer: c.id, volume: r.range(200, 20000), sub });
+			seedCompletedSession(w, checkoutRng, c, sub, m.country, plan.key);
 		});
 	}
+	seedAbandonedSessions(w, checkoutRng, o.customers, start, end);
 
 	// Daily business life.
 	const usage = meterUsage(w);
@@ -344,6 +367,91 @@ export async function seedBusiness(w: World, o: SeedOptions): Promise<SeedReport
 		startedAt: start,
 		elapsedMs: Date.now() - t0,
 	};
+}
+
+/** The Checkout Session a seeded customer signed up through: created minutes before its subscription, completed with it. */
+function seedCompletedSession(w: World, rng: Rng, c: Stripe.Customer, sub: Stripe.Subscription, country: string, plan: string): void {
+	const now = w.now();
+	const created = now - rng.range(3, 20) * 60;
+	const weekly = sub.items.data[0].price.recurring?.interval === 'week';
+	const trialDays = sub.trial_end ? Math.round((sub.trial_end - now) / DAY) : null;
+	const s = buildSession(w, {
+		mode: 'subscription',
+		uiMode: 'hosted_page',
+		lines: sub.items.data.map((it) => ({ price: it.price, quantity: it.price.recurring?.usage_type === 'metered' ? null : (it.quantity ?? 1) })),
+		currency: sub.currency,
+		customer: c,
+		customerEmail: null,
+		customerCreation: null,
+		successUrl: 'https://app.example.com/welcome?session_id={CHECKOUT_SESSION_ID}',
+		cancelUrl: 'https://app.example.com/pricing',
+		returnUrl: null,
+		clientReferenceId: c.metadata.crm_id ?? null,
+		metadata: { country, plan: weekly ? 'seats' : plan },
+		locale: CHECKOUT_LOCALE[country] ?? 'auto',
+		created,
+		expiresAt: created + DAY,
+		automaticTax: sub.automatic_tax?.enabled ?? false,
+		trialDays,
+		host: '127.0.0.1',
+	});
+	const inv = sub.latest_invoice ? w.invoices.get(sub.latest_invoice as string) : undefined;
+	// A first payment that declined leaves the seed's incomplete subscription; its session reads complete and unpaid.
+	const status = sub.status === 'trialing' ? 'no_payment_required' : inv?.status === 'paid' ? 'paid' : 'unpaid';
+	markSessionComplete(w, s, { customer: c, email: c.email, name: c.name ?? null, address: c.address ?? null, subscription: sub, paymentStatus: status });
+}
+
+/**
+ * Abandoned sessions of prospects who never signed up: segments (country, plan, interval) weighted like signups
+ * times their drop-off, timed like signups, each opened on the clock and expired 24 hours later by the session's own
+ * schedule (those opened in the last day are still open).
+ */
+function seedAbandonedSessions(w: World, rng: Rng, customers: number, start: number, end: number): void {
+	const segments: { m: Market; plan: (typeof PLANS)[number]; interval: 'month' | 'year'; weight: number }[] = [];
+	for (const m of MARKETS) {
+		for (const plan of PLANS) {
+			for (const interval of ['month', 'year'] as const) {
+				const share = m.weight * plan.weight * (interval === 'year' ? 0.2 : 0.8);
+				const dropOff = (CHECKOUT_DROP_OFF.country[m.country] ?? 1) * (CHECKOUT_DROP_OFF.plan[plan.key] ?? 1) * (interval === 'year' ? CHECKOUT_DROP_OFF.yearly : 1);
+				segments.push({ m, plan, interval, weight: share * dropOff });
+			}
+		}
+	}
+	const shares = segments.reduce((s, x) => s + x.m.weight * x.plan.weight * (x.interval === 'year' ? 0.2 : 0.8), 0);
+	const total = segments.reduce((s, x) => s + x.weight, 0);
+	const count = Math.round((customers * total) / shares);
+	const weights = Object.fromEntries(segments.map((x, k) => [String(k), x.weight]));
+	const span = end - start;
+	for (let i = 0; i < count; i++) {
+		const seg = segments[Number(rng.weighted(weights))];
+		const at = rng.chance(0.6) ? start + rng.int(7 * DAY) : start + rng.int(Math.max(1, span - DAY));
+		const withEmail = rng.chance(0.35);
+		const n = rng.int(100000);
+		w.clock.schedule(at, () => {
+			const price = [...w.prices.values()].find((p) => p.lookup_key === `${seg.plan.key}_${seg.m.currency}_${seg.interval === 'year' ? 'yearly' : 'monthly'}`);
+			if (!price) return;
+			buildSession(w, {
+				mode: 'subscription',
+				uiMode: 'hosted_page',
+				lines: [{ price, quantity: 1 }],
+				currency: price.currency,
+				customer: null,
+				customerEmail: withEmail ? `lead${n}@prospect.example` : null,
+				customerCreation: 'always',
+				successUrl: 'https://app.example.com/welcome?session_id={CHECKOUT_SESSION_ID}',
+				cancelUrl: 'https://app.example.com/pricing',
+				returnUrl: null,
+				clientReferenceId: null,
+				metadata: { country: seg.m.country, plan: seg.plan.key },
+				locale: CHECKOUT_LOCALE[seg.m.country] ?? 'auto',
+				created: w.now(),
+				expiresAt: w.now() + DAY,
+				automaticTax: true,
+				trialDays: null,
+				host: '127.0.0.1',
+			});
+		});
+	}
 }
 
 function weightedMarket(x: number): Market {

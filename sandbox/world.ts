@@ -77,6 +77,7 @@ export class World {
 	readonly testClocks = new Collection<Stripe.TestHelpers.TestClock>('test_clock');
 	readonly portalSessions = new Collection<Stripe.BillingPortal.Session>('billing_portal.session');
 	readonly taxRates = new Collection<Stripe.TaxRate>('tax_rate');
+	readonly checkoutSessions = new Collection<Stripe.Checkout.Session>('checkout.session');
 	readonly ledger: Ledger;
 
 	readonly subState = new Map<string, SubState>();
@@ -214,6 +215,8 @@ export class World {
 				return this.portalSessions.get(id);
 			case 'txr':
 				return this.taxRates.get(id);
+			case 'cs':
+				return this.checkoutSessions.get(id);
 			default:
 				return undefined;
 		}
