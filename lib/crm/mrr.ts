@@ -10,9 +10,12 @@
  * - metered (usage-based) prices are left out: their amount is not known in advance;
  * - each licensed item is `unit_amount × quantity`, normalized to a month: a year is 12 months, a
  *   week 52/12 of a month, a day 365/12 of one, divided by `interval_count`;
- * - discounts that are in force at `now` apply: `percent_off` of the subscription's amount,
- *   `amount_off` per billing interval (in the coupon's currency), never below zero; a `repeating`
- *   discount ends at its `end`.
+ * - discounts: as Stripe's default, only coupons with `duration: forever` reduce MRR ("If you apply
+ *   a coupon with a finite duration (i.e. once or repeating) to a subscription, your MRR is
+ *   unaffected": support.stripe.com/questions/billing-analytics, read 2026-12-01); Stripe lets an
+ *   account also subtract finite ones, which `{ finiteDiscounts: true }` does while they are in
+ *   force (until their `end`). A discount reduces by `percent_off` of the subscription's amount or
+ *   `amount_off` per billing interval (in the coupon's currency), never below zero;
  * Amounts stay in minor units per currency (fractions kept: a yearly 100.00 is 833.33… cents a
  * month); `toReportingCurrency` converts with a rate table and rounds once, at the end.
  */
@@ -50,6 +53,11 @@ export interface SubscriptionLike {
 	trial_end?: number | null;
 }
 
+export interface MrrOptions {
+	/** Also subtract `once` and `repeating` coupons while they are in force (Stripe's "subtract one-time/recurring discounts" setting). Default false. */
+	finiteDiscounts?: boolean;
+}
+
 /** Statuses that count toward MRR. */
 export const MRR_STATUSES: ReadonlySet<string> = new Set(['active', 'past_due']);
 
@@ -80,7 +88,7 @@ export interface SubscriptionMrr {
 }
 
 /** One subscription's MRR (see the module comment for the rules). */
-export function subscriptionMrr(sub: SubscriptionLike, now: number): SubscriptionMrr {
+export function subscriptionMrr(sub: SubscriptionLike, now: number, options: MrrOptions = {}): SubscriptionMrr {
 	const base = { subscriptionId: sub.id, currency: sub.currency };
 	if (!MRR_STATUSES.has(sub.status)) return { ...base, mrr: 0, counted: false, reason: `status ${sub.status} does not count` };
 	if (sub.trial_end != null && sub.trial_end > now) return { ...base, mrr: 0, counted: false, reason: 'in trial' };
@@ -97,7 +105,11 @@ export function subscriptionMrr(sub: SubscriptionLike, now: number): Subscriptio
 		monthsPerInterval = months;
 	}
 	if (licensed === 0) return { ...base, mrr: 0, counted: false, reason: 'no licensed price (usage-based prices are left out)' };
-	const discounts = [...(sub.discounts ?? []), ...(sub.discount ? [sub.discount] : [])].filter((d) => inForce(d, now));
+	const discounts = [...(sub.discounts ?? []), ...(sub.discount ? [sub.discount] : [])].filter((d) => {
+		if (!inForce(d, now)) return false;
+		const duration = couponOf(d)?.duration;
+		return options.finiteDiscounts === true || duration === undefined || duration === 'forever';
+	});
 	let mrr = perMonth;
 	for (const d of discounts) {
 		const c = couponOf(d);
@@ -110,8 +122,8 @@ export function subscriptionMrr(sub: SubscriptionLike, now: number): Subscriptio
 }
 
 /** MRR per currency over a customer's subscriptions. */
-export function customerMrr(subscriptions: readonly SubscriptionLike[], now: number): { byCurrency: Record<string, number>; subscriptions: SubscriptionMrr[] } {
-	const each = subscriptions.map((s) => subscriptionMrr(s, now));
+export function customerMrr(subscriptions: readonly SubscriptionLike[], now: number, options: MrrOptions = {}): { byCurrency: Record<string, number>; subscriptions: SubscriptionMrr[] } {
+	const each = subscriptions.map((s) => subscriptionMrr(s, now, options));
 	const byCurrency: Record<string, number> = {};
 	for (const s of each) if (s.counted) byCurrency[s.currency] = (byCurrency[s.currency] ?? 0) + s.mrr;
 	return { byCurrency, subscriptions: each };

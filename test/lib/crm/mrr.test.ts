@@ -27,10 +27,13 @@ describe('MRR, hand-computed', () => {
 		const s = sub({ items: { data: [{ price: price(4900, 'month') }] }, discounts: [{ coupon: { percent_off: 100, duration: 'forever' }, start: NOW - DAY, end: null }] });
 		expect(subscriptionMrr(s, NOW)).toMatchObject({ mrr: 0, counted: true });
 	});
-	it('20 % off for 3 months: 3,920 cents while it runs, 4,900 after its end', () => {
+	it('20 % off for 3 months: 4,900 cents, as Stripe counts it (finite coupons leave MRR unaffected); with finite discounts subtracted, 3,920 while it runs and 4,900 after', () => {
 		const s = sub({ items: { data: [{ price: price(4900, 'month') }] }, discounts: [{ coupon: { percent_off: 20, duration: 'repeating' }, start: NOW - 30 * DAY, end: NOW + 60 * DAY }] });
-		expect(subscriptionMrr(s, NOW).mrr).toBe(3920); // 4,900 × 0.8
-		expect(subscriptionMrr(s, NOW + 61 * DAY).mrr).toBe(4900);
+		expect(subscriptionMrr(s, NOW).mrr).toBe(4900);
+		expect(subscriptionMrr(s, NOW, { finiteDiscounts: true }).mrr).toBe(3920); // 4,900 × 0.8
+		expect(subscriptionMrr(s, NOW + 61 * DAY, { finiteDiscounts: true }).mrr).toBe(4900);
+		const once = sub({ items: { data: [{ price: price(4900, 'month') }] }, discounts: [{ coupon: { amount_off: 1000, currency: 'usd', duration: 'once' }, start: NOW - DAY, end: null }] });
+		expect(subscriptionMrr(once, NOW).mrr).toBe(4900);
 	});
 	it('two currencies: per currency, then one reporting currency at the rate table', () => {
 		const r = customerMrr(
