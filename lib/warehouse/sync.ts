@@ -203,22 +203,26 @@ export async function syncTables(client: StripeClient, stored: unknown, options:
 	let pages = 0;
 	const backfill = { ...state.backfill };
 
-	for (const def of roots) {
-		const progress = backfill[def.name] ?? { done: false };
-		while (!progress.done && pages < maxPages) {
-			const page = await client.get<StripeList<Obj & { id: string }>>(def.list!.path, {
-				...def.list!.params,
-				limit: 100,
-				created: { lt: state.startedAt },
-				...(progress.after ? { starting_after: progress.after } : {}),
-			});
-			pages++;
-			emit.objects(def, await complete(client, def, page.data));
-			if (page.data.length) progress.after = page.data[page.data.length - 1].id;
-			if (!page.has_more || page.data.length === 0) progress.done = true;
-		}
-		backfill[def.name] = progress;
-	}
+	// Tables are read side by side (each one page after another, its checkpoint its last emitted id): the
+	// client's rate limiter keeps the requests within Stripe's limits; the page budget is shared.
+	await Promise.all(
+		roots.map(async (def) => {
+			const progress = { ...(backfill[def.name] ?? { done: false }) };
+			backfill[def.name] = progress;
+			while (!progress.done && pages < maxPages) {
+				pages++;
+				const page = await client.get<StripeList<Obj & { id: string }>>(def.list!.path, {
+					...def.list!.params,
+					limit: 100,
+					created: { lt: state.startedAt },
+					...(progress.after ? { starting_after: progress.after } : {}),
+				});
+				emit.objects(def, await complete(client, def, page.data));
+				if (page.data.length) progress.after = page.data[page.data.length - 1].id;
+				if (!page.has_more || page.data.length === 0) progress.done = true;
+			}
+		}),
+	);
 	const backfilled = roots.every((def) => backfill[def.name]?.done);
 	let caughtUp = false;
 	let events = state.events;
