@@ -75,7 +75,7 @@ export async function loadAnalyticsData(client: StripeClient): Promise<Analytics
 		all<AnalyticsData['customers'][number]>(client, '/v1/customers'),
 		all<HistorySubscription & { id: string }>(client, '/v1/subscriptions', { status: 'all' }),
 		all<SubscriptionEventLike & { id: string }>(client, '/v1/events', { types: ['customer.subscription.updated', 'customer.subscription.deleted'] }),
-		all<InvoiceLike & { id: string }>(client, '/v1/invoices'),
+		all<InvoiceLike & { id: string }>(client, '/v1/invoices', { expand: ['data.payments'] }),
 		all<ChargeLike & { id: string }>(client, '/v1/charges'),
 		all<RefundLike & { id: string }>(client, '/v1/refunds'),
 		all<CheckoutSessionLike & { id: string }>(client, '/v1/checkout/sessions'),

@@ -145,8 +145,10 @@ class Emitter {
 		if (def.name === 'balance_transactions') for (const o of objects) if (o.status === 'pending') this.pendingBalance.push(o);
 		this.upsert(def.name, objects.map((o) => toRow(def, o)));
 		for (const child of childrenOf(def.name)) {
-			const rows = objects.flatMap((parent) => child.parent!.rows(parent).map((o) => toRow(child, o, parent)));
-			this.batches.push({ table: child.name, op: 'prune', rows: 0, sql: pruneSql(child.name, this.options.schema), params: [JSON.stringify(objects.map((o) => String(o.id))), JSON.stringify(rows.map((r) => String(r.id)))] });
+			const parents = objects.filter((parent) => child.parent!.rows(parent) !== undefined);
+			if (parents.length === 0) continue;
+			const rows = parents.flatMap((parent) => child.parent!.rows(parent)!.map((o) => toRow(child, o, parent)));
+			this.batches.push({ table: child.name, op: 'prune', rows: 0, sql: pruneSql(child.name, this.options.schema), params: [JSON.stringify(parents.map((o) => String(o.id))), JSON.stringify(rows.map((r) => String(r.id)))] });
 			this.upsert(child.name, rows);
 		}
 	}
@@ -160,12 +162,21 @@ class Emitter {
 	}
 }
 
-/** Lists that Stripe truncates inside an object (invoice lines, subscription items) are read whole. */
+/**
+ * Lists that Stripe truncates inside an object (invoice lines, subscription items) are read whole; an
+ * invoice without its payments (an event's snapshot: they are an expansion) gets them listed.
+ */
 async function complete(client: StripeClient, def: TableDef, objects: Obj[]): Promise<Obj[]> {
 	const nested = def.name === 'invoices' ? 'lines' : def.name === 'subscriptions' ? 'items' : undefined;
 	if (!nested) return objects;
 	const out: Obj[] = [];
-	for (const o of objects) {
+	for (const raw of objects) {
+		let o = raw;
+		if (def.name === 'invoices' && !(typeof o.payments === 'object' && o.payments !== null && Array.isArray((o.payments as Obj).data))) {
+			const payments: Obj[] = [];
+			for await (const p of client.list<Obj & { id: string }>('/v1/invoice_payments', { invoice: String(o.id) })) payments.push(p);
+			o = { ...o, payments: { object: 'list', data: payments, has_more: false } };
+		}
 		const list = o[nested] as { has_more?: boolean; data?: Obj[] } | undefined;
 		if (!list?.has_more) {
 			out.push(o);

@@ -26,7 +26,8 @@ export interface TableDef {
 	object: string;
 	/** Root tables are listed; child tables come from a parent table's objects. */
 	list?: { path: string; params?: Record<string, unknown> };
-	parent?: { table: string; rows: (parent: Record<string, unknown>) => Array<Record<string, unknown>>; key: string };
+	/** `rows` gives undefined when the parent object does not carry the list (an event's snapshot without an expansion): then its child rows are left as they are. */
+	parent?: { table: string; rows: (parent: Record<string, unknown>) => Array<Record<string, unknown>> | undefined; key: string };
 	columns: Column[];
 }
 
@@ -133,7 +134,9 @@ export const TABLES: readonly TableDef[] = [
 	{
 		name: 'invoices',
 		object: 'invoice',
-		list: { path: '/v1/invoices' },
+		// Invoice payments (which payment intent and charge paid or tried to pay the invoice) are an expansion in
+		// current API versions: the link from invoices to charges.
+		list: { path: '/v1/invoices', params: { expand: ['data.payments'] } },
 		columns: [
 			...base,
 			c.id('customer_id', 'customer'), { name: 'subscription_id', type: 'text', get: (o) => invoiceSubscription(o) }, c.text('number'), c.text('status'), c.text('billing_reason'), c.text('collection_method'), c.text('currency'),
@@ -156,6 +159,22 @@ export const TABLES: readonly TableDef[] = [
 			c.big('amount'), c.text('currency'), c.big('quantity'), c.text('description'), c.time('period_start', 'period.start'), c.time('period_end', 'period.end'),
 			{ name: 'proration', type: 'boolean', get: (o) => { const v = at(o, 'parent.subscription_item_details.proration') ?? at(o, 'proration'); return typeof v === 'boolean' ? v : null; } },
 			c.json('metadata'),
+		],
+	},
+	{
+		name: 'invoice_payments',
+		object: 'invoice_payment',
+		parent: {
+			table: 'invoices',
+			rows: (i) => {
+				const payments = at(i, 'payments') as { data?: Obj[] } | null;
+				return payments && Array.isArray(payments.data) ? payments.data : undefined;
+			},
+			key: 'invoice_id',
+		},
+		columns: [
+			c.text('id'), c.time('created'), { name: 'invoice_id', type: 'text', get: (o, p) => idAt(o, 'invoice') ?? (p ? String(p.id) : null) }, c.text('status'), c.bool('is_default'), c.big('amount_paid'), c.big('amount_requested'), c.text('currency'),
+			c.text('payment_type', 'payment.type'), c.id('payment_intent_id', 'payment.payment_intent'), c.id('charge_id', 'payment.charge'), c.time('paid_at', 'status_transitions.paid_at'), c.time('canceled_at', 'status_transitions.canceled_at'),
 		],
 	},
 	{

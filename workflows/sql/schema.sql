@@ -181,6 +181,26 @@ CREATE INDEX IF NOT EXISTS "invoice_line_items_subscription_id_idx" ON "invoice_
 CREATE INDEX IF NOT EXISTS "invoice_line_items_subscription_item_id_idx" ON "invoice_line_items" ("subscription_item_id");
 CREATE INDEX IF NOT EXISTS "invoice_line_items_price_id_idx" ON "invoice_line_items" ("price_id");
 CREATE INDEX IF NOT EXISTS "invoice_line_items_product_id_idx" ON "invoice_line_items" ("product_id");
+CREATE TABLE IF NOT EXISTS "invoice_payments" (
+  "id" text PRIMARY KEY,
+  "created" timestamptz,
+  "invoice_id" text,
+  "status" text,
+  "is_default" boolean,
+  "amount_paid" bigint,
+  "amount_requested" bigint,
+  "currency" text,
+  "payment_type" text,
+  "payment_intent_id" text,
+  "charge_id" text,
+  "paid_at" timestamptz,
+  "canceled_at" timestamptz,
+  "synced_at" timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS "invoice_payments_created_idx" ON "invoice_payments" ("created");
+CREATE INDEX IF NOT EXISTS "invoice_payments_invoice_id_idx" ON "invoice_payments" ("invoice_id");
+CREATE INDEX IF NOT EXISTS "invoice_payments_payment_intent_id_idx" ON "invoice_payments" ("payment_intent_id");
+CREATE INDEX IF NOT EXISTS "invoice_payments_charge_id_idx" ON "invoice_payments" ("charge_id");
 CREATE TABLE IF NOT EXISTS "charges" (
   "id" text PRIMARY KEY,
   "created" timestamptz,
