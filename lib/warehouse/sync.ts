@@ -197,6 +197,17 @@ function selected(options: SyncOptions): TableDef[] {
 }
 
 /**
+ * The backfill's start on Stripe's clock: the newest event's `created` (every object's creation is an
+ * event, so nothing older is unlisted), not this host's clock, which may run ahead of (or behind) Stripe's and
+ * skip the events in between (the poll cursor's rule). With no events, the local `now`.
+ */
+async function stripeNow(client: StripeClient, now: number): Promise<number> {
+	const page = await client.get<StripeList<{ id: string; created: number }>>('/v1/events', { limit: 1 });
+	const newest = page.data[0]?.created;
+	return typeof newest === 'number' ? newest : now;
+}
+
+/**
  * A checkpoint older than Stripe's 30 days of events cannot be continued: the run says so (`gap`) and
  * a new backfill starts (rows of objects deleted in between keep their last state).
  *
@@ -208,7 +219,7 @@ export async function syncTables(client: StripeClient, stored: unknown, options:
 	if (!Number.isInteger(maxPages) || maxPages < 1) throw new RangeError(`Max Pages per Run must be a whole number of at least 1, got ${maxPages}.`);
 	const roots = selected(options);
 	const prior = readState(stored);
-	const state: SyncState = prior ?? { v: 1, startedAt: options.now, backfill: {}, counts: {} };
+	const state: SyncState = prior ?? { v: 1, startedAt: await stripeNow(client, options.now), backfill: {}, counts: {} };
 	const counts = { ...state.counts };
 	const emit = new Emitter(options, counts);
 	let pages = 0;
@@ -270,7 +281,7 @@ export async function syncTables(client: StripeClient, stored: unknown, options:
 			// with a new backfill (upserts on id repair every row; the new one starts at now).
 			return {
 				batches: emit.batches,
-				state: { v: 1, startedAt: options.now, backfill: {}, counts },
+				state: { v: 1, startedAt: await stripeNow(client, options.now), backfill: {}, counts },
 				phase: 'backfill',
 				caughtUp: false,
 				pages,

@@ -81,7 +81,7 @@ describe('the packed package in a real n8n', () => {
 		const known = (await n8n.nodeTypes()).filter((type) => type.name.startsWith(`${pkg.name}.`));
 		// n8n also registers an AI-agent tool variant (`<type>Tool`) of every node with usableAsTool.
 		const expected = declared.flatMap((node) => (node.usableAsTool ? [node.type, `${node.type}Tool`] : [node.type]));
-		expect(declared.filter((node) => node.usableAsTool).map((node) => node.name).sort()).toEqual(['stripeRevOpsBalanceExport', 'stripeRevOpsSmartRetry', 'stripeRevOpsUsageReport']);
+		expect(declared.filter((node) => node.usableAsTool).map((node) => node.name).sort()).toEqual(['stripeRevOpsBalanceExport', 'stripeRevOpsCrmSync', 'stripeRevOpsRevenueAnalytics', 'stripeRevOpsSmartRetry', 'stripeRevOpsUsageReport']);
 		expect(known.map((type) => type.name).sort()).toEqual(expected.sort());
 		for (const node of declared) {
 			const versions = known.filter((type) => type.name === node.type).flatMap((type) => (Array.isArray(type.version) ? type.version : [type.version]));

@@ -80,7 +80,8 @@ beforeAll(async () => {
 	[sandbox, pg, slack] = await Promise.all([
 		startSandbox({ seed: 1212, clock: 'frozen', rateLimits: false, seedData: { customers: 60, months: 6 } }),
 		startPostgres({ database: 'warehouse' }),
-		startRecordingServer(() => ({ status: 200, body: 'ok' })),
+		// Slack's incoming webhooks answer a plain-text "ok".
+		startRecordingServer(() => ({ status: 200, body: 'ok', headers: { 'Content-Type': 'text/plain; charset=utf-8' } })),
 	]);
 	stripe = new Stripe(sandbox.secretKey, { host: '127.0.0.1', port: sandbox.port, protocol: 'http', maxNetworkRetries: 0 });
 	// A small page budget, so the backfill takes several runs (the template's 200 would take one here).
@@ -123,7 +124,7 @@ describe('Revenue Analytics templates in a real n8n', () => {
 		const runUntilCaughtUp = async () => {
 			for (let run = 1; run <= 30; run++) {
 				const execution = await runFrom(wf.warehouse, 'Every 15 Minutes');
-				expect(execution.status).toBe('success');
+				if (execution.status !== 'success') throw new Error(`A warehouse run failed: ${JSON.stringify(execution.data.resultData.error).slice(0, 1500)}`);
 				const checkpoint = items(execution, 'Sync Tables').find((i) => i.op === 'checkpoint')!;
 				if (checkpoint.caughtUp) return run;
 			}
@@ -175,7 +176,7 @@ describe('Revenue Analytics templates in a real n8n', () => {
 
 	it('digest: a run posts last month\'s figures to Slack', async () => {
 		const run = await runFrom(wf.digest, 'First of the Month');
-		expect(run.status).toBe('success');
+		if (run.status !== 'success') throw new Error(`The digest failed: ${JSON.stringify(run.data.resultData.error).slice(0, 1500)}`);
 		expect(slack.requests).toHaveLength(1);
 		const text = JSON.parse(String(slack.requests[0].body)).text as string;
 		const previous = items(run, "Last Month's Metrics")[0].previousMonth as { month: string; mrrEnd: number };
