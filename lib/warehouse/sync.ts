@@ -169,14 +169,24 @@ class Emitter {
 async function complete(client: StripeClient, def: TableDef, objects: Obj[]): Promise<Obj[]> {
 	const nested = def.name === 'invoices' ? 'lines' : def.name === 'subscriptions' ? 'items' : undefined;
 	if (!nested) return objects;
+	// Invoices from events lack their payments (an expansion): list them, 8 invoices at a time.
+	const withPayments = new Map<string, Obj[]>();
+	if (def.name === 'invoices') {
+		const lacking = objects.filter((o) => !(typeof o.payments === 'object' && o.payments !== null && Array.isArray((o.payments as Obj).data)));
+		for (let i = 0; i < lacking.length; i += 8) {
+			await Promise.all(
+				lacking.slice(i, i + 8).map(async (o) => {
+					const payments: Obj[] = [];
+					for await (const p of client.list<Obj & { id: string }>('/v1/invoice_payments', { invoice: String(o.id) })) payments.push(p);
+					withPayments.set(String(o.id), payments);
+				}),
+			);
+		}
+	}
 	const out: Obj[] = [];
 	for (const raw of objects) {
-		let o = raw;
-		if (def.name === 'invoices' && !(typeof o.payments === 'object' && o.payments !== null && Array.isArray((o.payments as Obj).data))) {
-			const payments: Obj[] = [];
-			for await (const p of client.list<Obj & { id: string }>('/v1/invoice_payments', { invoice: String(o.id) })) payments.push(p);
-			o = { ...o, payments: { object: 'list', data: payments, has_more: false } };
-		}
+		const payments = withPayments.get(String(raw.id));
+		const o = payments ? { ...raw, payments: { object: 'list', data: payments, has_more: false } } : raw;
 		const list = o[nested] as { has_more?: boolean; data?: Obj[] } | undefined;
 		if (!list?.has_more) {
 			out.push(o);
