@@ -167,6 +167,7 @@ class Emitter {
  * invoice without its payments (an event's snapshot: they are an expansion) gets them listed.
  */
 async function complete(client: StripeClient, def: TableDef, objects: Obj[]): Promise<Obj[]> {
+	if (def.name === 'checkout_sessions') return await withLineItems(client, objects);
 	const nested = def.name === 'invoices' ? 'lines' : def.name === 'subscriptions' ? 'items' : undefined;
 	if (!nested) return objects;
 	// Invoices from events lack their payments (an expansion): list them, 8 invoices at a time.
@@ -197,6 +198,22 @@ async function complete(client: StripeClient, def: TableDef, objects: Obj[]): Pr
 		const params = def.name === 'invoices' ? {} : { subscription: String(o.id) };
 		for await (const x of client.list<Obj & { id: string }>(path, params)) data.push(x);
 		out.push({ ...o, [nested]: { ...list, has_more: false, data } });
+	}
+	return out;
+}
+
+/** Checkout Sessions from events lack their line items (an expansion): list them, 8 sessions at a time. */
+async function withLineItems(client: StripeClient, sessions: Obj[]): Promise<Obj[]> {
+	const out = [...sessions];
+	const lacking = out.map((o, i) => ({ o, i })).filter(({ o }) => !(typeof o.line_items === 'object' && o.line_items !== null));
+	for (let k = 0; k < lacking.length; k += 8) {
+		await Promise.all(
+			lacking.slice(k, k + 8).map(async ({ o, i }) => {
+				const data: Obj[] = [];
+				for await (const x of client.list<Obj & { id: string }>(encodePath`/v1/checkout/sessions/${String(o.id)}/line_items`)) data.push(x);
+				out[i] = { ...o, line_items: { object: 'list', data, has_more: false } };
+			}),
+		);
 	}
 	return out;
 }

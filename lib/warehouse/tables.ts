@@ -231,14 +231,24 @@ export const TABLES: readonly TableDef[] = [
 		],
 	},
 	{
+		name: 'tax_rates',
+		object: 'tax_rate',
+		list: { path: '/v1/tax_rates' },
+		columns: [
+			...base, c.text('display_name'), c.text('description'), c.text('jurisdiction'), c.text('jurisdiction_level'), c.text('country'), c.text('state'), c.text('tax_type'), c.num('percentage'), c.num('effective_percentage'),
+			c.bool('inclusive'), c.bool('active'), c.json('metadata'),
+		],
+	},
+	{
 		name: 'checkout_sessions',
 		object: 'checkout.session',
-		list: { path: '/v1/checkout/sessions' },
+		// Line items are an expansion: the first one's price is the session's price (for the funnel by price).
+		list: { path: '/v1/checkout/sessions', params: { expand: ['data.line_items'] } },
 		columns: [
 			...base,
 			c.time('expires_at'), c.text('status'), c.text('payment_status'), c.text('mode'), c.id('customer_id', 'customer'), c.text('customer_email'), c.text('customer_details_email', 'customer_details.email'),
 			c.text('customer_details_address_country', 'customer_details.address.country'), c.id('subscription_id', 'subscription'), c.id('payment_intent_id', 'payment_intent'), c.big('amount_subtotal'), c.big('amount_total'),
-			c.text('currency'), c.text('client_reference_id'), c.json('metadata'),
+			c.text('currency'), c.text('client_reference_id'), c.id('invoice_id', 'invoice'), c.id('price_id', 'line_items.data.0.price'), c.big('line_items_count', 'line_items.data.length'), c.json('metadata'),
 		],
 	},
 ];

@@ -562,11 +562,16 @@ function find(w: World, id: string): Stripe.Checkout.Session {
 	return s;
 }
 
+/** A session's `line_items` list as Stripe includes it (the first 10). */
+function lineItemsList(s: Stripe.Checkout.Session): Stripe.ApiList<Stripe.LineItem> {
+	const items = stateOf(s).lineItems;
+	return { object: 'list', data: items.slice(0, 10), has_more: items.length > 10, url: `/v1/checkout/sessions/${s.id}/line_items` };
+}
+
 /** The session with `line_items` included, when `expand[]=line_items` asks for it (Stripe's includable property). */
 function withLineItems(s: Stripe.Checkout.Session, p: Params): Stripe.Checkout.Session {
 	if (!p.expand().some((e) => e === 'line_items' || e.startsWith('line_items.'))) return s;
-	const items = stateOf(s).lineItems;
-	return { ...s, line_items: { object: 'list', data: items.slice(0, 10), has_more: items.length > 10, url: `/v1/checkout/sessions/${s.id}/line_items` } } as Stripe.Checkout.Session;
+	return { ...s, line_items: lineItemsList(s) } as Stripe.Checkout.Session;
 }
 
 export function registerCheckout(r: Router, w: World): void {
@@ -620,6 +625,10 @@ export function registerCheckout(r: Router, w: World): void {
 				(!created || created(s.created)),
 		);
 		for (const s of list.data) withUrl(s, headers);
+		// `expand[]=data.line_items` includes each session's line items, as on a retrieve.
+		if (params.expand().some((e) => e === 'data.line_items' || e.startsWith('data.line_items.'))) {
+			return { ...list, data: list.data.map((s) => ({ ...s, line_items: lineItemsList(s) })) };
+		}
 		return list;
 	});
 }

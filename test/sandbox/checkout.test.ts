@@ -187,6 +187,17 @@ describe('seeded checkout funnel', () => {
 	});
 	afterAll(() => sb.close());
 
+	it('lists sessions with their line items when asked (expand[]=data.line_items), as a retrieve does', async () => {
+		const page = await stripe.checkout.sessions.list({ limit: 5, expand: ['data.line_items'] });
+		expect(page.data).toHaveLength(5);
+		for (const s of page.data) {
+			const one = await stripe.checkout.sessions.retrieve(s.id, { expand: ['line_items'] });
+			expect(s.line_items?.data.map((l) => l.price?.id)).toEqual(one.line_items?.data.map((l) => l.price?.id));
+			expect(s.line_items!.data.length).toBeGreaterThan(0);
+		}
+		expect((await stripe.checkout.sessions.list({ limit: 1 })).data[0].line_items).toBeUndefined();
+	});
+
 	it('has one completed session per customer, linked to its first subscription, and abandoned ones', async () => {
 		const sessions: Stripe.Checkout.Session[] = [];
 		for await (const s of stripe.checkout.sessions.list({ limit: 100 })) sessions.push(s);

@@ -327,6 +327,25 @@ CREATE TABLE IF NOT EXISTS "payouts" (
 CREATE INDEX IF NOT EXISTS "payouts_created_idx" ON "payouts" ("created");
 CREATE INDEX IF NOT EXISTS "payouts_destination_id_idx" ON "payouts" ("destination_id");
 CREATE INDEX IF NOT EXISTS "payouts_balance_transaction_id_idx" ON "payouts" ("balance_transaction_id");
+CREATE TABLE IF NOT EXISTS "tax_rates" (
+  "id" text PRIMARY KEY,
+  "created" timestamptz,
+  "livemode" boolean,
+  "display_name" text,
+  "description" text,
+  "jurisdiction" text,
+  "jurisdiction_level" text,
+  "country" text,
+  "state" text,
+  "tax_type" text,
+  "percentage" numeric,
+  "effective_percentage" numeric,
+  "inclusive" boolean,
+  "active" boolean,
+  "metadata" jsonb,
+  "synced_at" timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS "tax_rates_created_idx" ON "tax_rates" ("created");
 CREATE TABLE IF NOT EXISTS "checkout_sessions" (
   "id" text PRIMARY KEY,
   "created" timestamptz,
@@ -345,6 +364,9 @@ CREATE TABLE IF NOT EXISTS "checkout_sessions" (
   "amount_total" bigint,
   "currency" text,
   "client_reference_id" text,
+  "invoice_id" text,
+  "price_id" text,
+  "line_items_count" bigint,
   "metadata" jsonb,
   "synced_at" timestamptz NOT NULL DEFAULT now()
 );
@@ -353,6 +375,8 @@ CREATE INDEX IF NOT EXISTS "checkout_sessions_customer_id_idx" ON "checkout_sess
 CREATE INDEX IF NOT EXISTS "checkout_sessions_subscription_id_idx" ON "checkout_sessions" ("subscription_id");
 CREATE INDEX IF NOT EXISTS "checkout_sessions_payment_intent_id_idx" ON "checkout_sessions" ("payment_intent_id");
 CREATE INDEX IF NOT EXISTS "checkout_sessions_client_reference_id_idx" ON "checkout_sessions" ("client_reference_id");
+CREATE INDEX IF NOT EXISTS "checkout_sessions_invoice_id_idx" ON "checkout_sessions" ("invoice_id");
+CREATE INDEX IF NOT EXISTS "checkout_sessions_price_id_idx" ON "checkout_sessions" ("price_id");
 
 CREATE TABLE IF NOT EXISTS "stripe_sync_state" (
   "name" text PRIMARY KEY,

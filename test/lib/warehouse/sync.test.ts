@@ -114,7 +114,11 @@ async function compare(): Promise<void> {
 	const net = [...txns.reduce((m, t) => m.set(`${t.currency}/${t.status}`, (m.get(`${t.currency}/${t.status}`) ?? 0) + t.net), new Map<string, number>())].map(([k, n]) => `${k}:${n}`).sort();
 	expect(await sum(`SELECT currency || '/' || status AS k, sum(net) AS s FROM balance_transactions GROUP BY 1`)).toEqual(net);
 	expect(await count('balance_transaction_fee_details')).toBe(txns.reduce((n, t) => n + t.fee_details.length, 0));
-	expect(await count('checkout_sessions')).toBe((await listAll('/v1/checkout/sessions')).length);
+	const sessions = await listAll<Stripe.Checkout.Session>('/v1/checkout/sessions', { expand: ['data.line_items'] });
+	expect(await count('checkout_sessions')).toBe(sessions.length);
+	const priced = (await pg.query<{ id: string; price_id: string | null }>('SELECT id, price_id FROM checkout_sessions')).rows;
+	expect(new Map(priced.map((r) => [r.id, r.price_id]))).toEqual(new Map(sessions.map((x) => [x.id, (x.line_items?.data[0]?.price?.id as string | undefined) ?? null])));
+	expect(await count('tax_rates')).toBe((await listAll('/v1/tax_rates')).length);
 }
 
 test('backfill in small runs resumes from its checkpoint and equals the sandbox; changes arrive through events; a failed run repeats; 429s change nothing', async () => {
