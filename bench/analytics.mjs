@@ -459,12 +459,8 @@ async function runSqlMetrics(db, taxRates, jsMonthly) {
 	for (const [currency, rate] of Object.entries(minorRates('usd', RATES))) {
 		await db.query('INSERT INTO revops_exchange_rates (currency, rate) VALUES ($1, $2) ON CONFLICT (currency) DO UPDATE SET rate = EXCLUDED.rate', [currency, rate]);
 	}
-	for (const r of Object.values(taxRates ?? {})) {
-		await db.query(
-			'INSERT INTO revops_tax_rates (id, display_name, percentage, jurisdiction, country, state, tax_type) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING',
-			[r.id, r.display_name ?? null, r.effective_percentage ?? r.percentage ?? null, r.jurisdiction ?? null, r.country ?? null, r.state ?? null, r.tax_type ?? null],
-		);
-	}
+	// Tax rate labels come from the synced tax_rates table.
+	void taxRates;
 	const perView = {};
 	const rowsPerView = {};
 	const errors = {};

@@ -78,7 +78,7 @@ export async function loadAnalyticsData(client: StripeClient): Promise<Analytics
 		all<InvoiceLike & { id: string }>(client, '/v1/invoices', { expand: ['data.payments'] }),
 		all<ChargeLike & { id: string }>(client, '/v1/charges'),
 		all<RefundLike & { id: string }>(client, '/v1/refunds'),
-		all<CheckoutSessionLike & { id: string }>(client, '/v1/checkout/sessions'),
+		all<CheckoutSessionLike & { id: string }>(client, '/v1/checkout/sessions', { expand: ['data.line_items'] }),
 		all<TaxRateLike & { id: string }>(client, '/v1/tax_rates'),
 	]);
 	return { customers, subscriptions, events, invoices, charges, refunds, sessions, taxRates: Object.fromEntries(taxRates.map((r) => [r.id, r])) };

@@ -248,7 +248,9 @@ export const TABLES: readonly TableDef[] = [
 			...base,
 			c.time('expires_at'), c.text('status'), c.text('payment_status'), c.text('mode'), c.id('customer_id', 'customer'), c.text('customer_email'), c.text('customer_details_email', 'customer_details.email'),
 			c.text('customer_details_address_country', 'customer_details.address.country'), c.id('subscription_id', 'subscription'), c.id('payment_intent_id', 'payment_intent'), c.big('amount_subtotal'), c.big('amount_total'),
-			c.text('currency'), c.text('client_reference_id'), c.id('invoice_id', 'invoice'), c.id('price_id', 'line_items.data.0.price'), c.big('line_items_count', 'line_items.data.length'), c.json('metadata'),
+			c.text('currency'), c.text('client_reference_id'), c.id('invoice_id', 'invoice'), c.id('price_id', 'line_items.data.0.price'), c.big('line_items_count', 'line_items.data.length'),
+			{ name: 'price_ids', type: 'jsonb', get: (o) => { const d = at(o, 'line_items.data'); return Array.isArray(d) ? d.map((l) => idAt(l, 'price')) : null; } },
+			c.json('metadata'),
 		],
 	},
 ];

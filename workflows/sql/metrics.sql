@@ -19,10 +19,7 @@
 --                          1 euro cent = 1.08 US cents; mind zero-decimal currencies: jpy ≈ 0.67 cents per yen).
 --                          The reporting currency itself is 1 without a row. A currency without a rate is an
 --                          error that names it (revops_rate), not a silent 0.
---   revops_tax_rates       optional: Stripe's tax rates (GET /v1/tax_rates: id, display_name, the effective
---                          or nominal percentage, jurisdiction, country, state, tax_type). Sync Tables does
---                          not sync tax rates: invoices' total_taxes name their rate by id only, so without
---                          this table the tax views group by rate id and have no jurisdiction.
+--   (The tax rates are no parameter: Sync Tables syncs them, tax_rates, and the tax views label by them.)
 --
 -- VIEWS (amounts in integer minor units; ratios as fractions, 0.95 not 95 %, null when the
 -- denominator is 0; periods labelled 'YYYY-MM'; point k is the start of period k, point k + 1 its end):
@@ -41,10 +38,10 @@
 --   revops_mrr_movements                   the same in the reporting currency, with customer counts.
 --   revops_monthly_metrics                 NRR, GRR, logo churn, revenue churn, ARPA, quick ratio per month.
 --   revops_cohort_retention                per signup cohort and months since: logos and revenue retained.
---   revops_invoice_charges                 the link from invoices to their charges (see its comment).
+--   revops_invoice_charges                 the link from invoices to their charges (through invoice_payments).
 --   revops_failed_payment_invoices         invoices with a failed charge, and their outcome.
 --   revops_failed_payment_funnel_by_currency / revops_failed_payment_funnel   the funnel totals.
---   revops_checkout_sessions / revops_checkout_funnel   the Checkout funnel (total and by country).
+--   revops_checkout_sessions / revops_checkout_funnel   the Checkout funnel (total, by country and by price).
 --   revops_tax_by_rate                     collected tax per month, tax rate (jurisdiction label) and currency.
 --   revops_revenue_net_of_tax              per month and currency: gross, tax, net of tax, refunds, net revenue.
 --   revops_net_revenue_reporting           net revenue per month in the reporting currency.
@@ -101,16 +98,6 @@ CREATE TABLE IF NOT EXISTS revops_settings (
 CREATE TABLE IF NOT EXISTS revops_exchange_rates (
   currency text PRIMARY KEY,  -- lower case ISO code, as Stripe writes it
   rate numeric NOT NULL       -- minor units of the reporting currency per minor unit of `currency`
-);
-
-CREATE TABLE IF NOT EXISTS revops_tax_rates (
-  id text PRIMARY KEY,        -- txr_…
-  display_name text,
-  percentage numeric,         -- effective_percentage, else percentage
-  jurisdiction text,
-  country text,
-  state text,
-  tax_type text
 );
 
 -- The rate of a currency into the reporting currency; an error naming the currency when it has none.
@@ -461,17 +448,24 @@ JOIN cells z ON z.cohort_period = c.cohort_period AND z.months_since = 0;
 -- Failed-payment funnel (lib/analytics/payments.ts failedPaymentFunnel)
 -- ---------------------------------------------------------------------------------------------
 
--- The charges of each invoice. WHAT THE TABLES LACK: lib/analytics links them through the invoice's payments
--- (invoice.payments / GET /v1/invoice_payments, 2025-03-31 and later) or the older invoice.payment_intent,
--- invoice.charge and charge.invoice; Sync Tables stores none of these (invoices have no payment_intent_id,
--- charges no invoice_id, invoice payments are not a table). What the charge rows do carry is the description
--- Stripe copies from the invoice's PaymentIntent, `Invoice <number>` in the sandbox: this view links by it.
--- If your account's charges are described otherwise, replace this view's body (e.g. with a synced
--- invoice_payments table: charges whose payment_intent_id is one of the invoice's payments).
+-- The charges of each invoice, as lib/analytics/payments.ts chargesByInvoice: through the invoice's payments
+-- (invoice_payments, Stripe's invoice.payments of 2025-03-31 and later, every status): a charge named by a
+-- payment's charge_id belongs to that invoice, else a charge whose PaymentIntent a payment names (every retry
+-- of an invoice is a new charge on the same PaymentIntent). A charge of no invoice payment has no invoice.
+-- Should two invoices name the same charge or PaymentIntent, the oldest invoice (created, id) has it
+-- (lib/analytics: the last of Stripe's newest-first list). The older invoice.payment_intent / invoice.charge /
+-- charge.invoice fields lib/analytics also reads are not synced (API versions before 2025-03-31).
 CREATE OR REPLACE VIEW revops_invoice_charges AS
-SELECT i.id AS invoice_id, c.id AS charge_id
-FROM invoices i
-JOIN charges c ON i.number IS NOT NULL AND c.description = 'Invoice ' || i.number;
+SELECT l.invoice_id, c.id AS charge_id
+FROM charges c
+CROSS JOIN LATERAL (
+  SELECT coalesce(
+           (SELECT p.invoice_id FROM invoice_payments p JOIN invoices i ON i.id = p.invoice_id
+            WHERE p.charge_id = c.id ORDER BY i.created, i.id LIMIT 1),
+           (SELECT p.invoice_id FROM invoice_payments p JOIN invoices i ON i.id = p.invoice_id
+            WHERE c.payment_intent_id IS NOT NULL AND p.payment_intent_id = c.payment_intent_id ORDER BY i.created, i.id LIMIT 1)) AS invoice_id
+) l
+WHERE l.invoice_id IS NOT NULL;
 
 -- Invoices with at least one failed charge, and their outcome:
 -- recovered by retry (a later charge succeeded on the payment method of the first failed one), by card update
@@ -563,9 +557,11 @@ ORDER BY t.ord;
 
 -- Each session: its country (customer_details' address, else the customer's, upper case, else 'unknown'),
 -- completed (status complete) and paid: a subscription session's subscription's first invoice with an amount
--- due (trial 0.00 invoices skipped) is paid; a session without a subscription: paid with amount_total > 0.
--- WHAT THE TABLES LACK: the session's line items (prices: lib/analytics groups by price too; that dimension is
--- not here) and the session's `invoice` (a payment-mode session with an invoice is judged by payment_status).
+-- due (trial 0.00 invoices skipped) is paid; else the session's own invoice is paid; a session with neither:
+-- payment_status paid with amount_total > 0. Its prices (checkout.ts: each line item's price; a session with two
+-- counts under both): price is the first line item's (price_id; null without line items), line_items their
+-- number, prices all of them (empty without line items).
+-- price_ids holds every line item's price, in order (Sync Tables lists the sessions with their line items).
 CREATE OR REPLACE VIEW revops_checkout_sessions AS
 WITH inv AS (
   SELECT i.*, coalesce(i.subscription_id, (SELECT min(li.subscription_id) FROM invoice_line_items li WHERE li.invoice_id = i.id)) AS sub_id
@@ -582,14 +578,23 @@ SELECT s.id AS session_id, s.created,
        CASE
          WHEN s.status IS DISTINCT FROM 'complete' THEN false
          WHEN s.subscription_id IS NOT NULL THEN coalesce(f.status = 'paid', false)
+         WHEN s.invoice_id IS NOT NULL THEN coalesce(si.status = 'paid', false)
          ELSE s.payment_status = 'paid' AND coalesce(s.amount_total, 0) > 0
-       END AS paid
+       END AS paid,
+       s.price_id AS price,
+       coalesce(s.line_items_count, 0) AS line_items,
+       CASE
+         WHEN jsonb_typeof(s.price_ids) = 'array' THEN ARRAY(SELECT p FROM jsonb_array_elements_text(s.price_ids) WITH ORDINALITY AS x(p, n) WHERE p IS NOT NULL ORDER BY n)
+         WHEN s.price_id IS NULL THEN '{}'::text[]
+         ELSE ARRAY[s.price_id]
+       END AS prices
 FROM checkout_sessions s
 LEFT JOIN customers c ON c.id = s.customer_id
-LEFT JOIN first_paid_invoice f ON f.sub_id = s.subscription_id;
+LEFT JOIN first_paid_invoice f ON f.sub_id = s.subscription_id
+LEFT JOIN invoices si ON si.id = s.invoice_id;
 
--- Stages per dimension ('total', or 'country' with its value): created → completed → paid, with
--- completion_rate = completed ÷ created and payment_rate = paid ÷ completed.
+-- Stages per dimension ('total'; 'country' or 'price' with its value, 'unknown' for a session without line
+-- items): created → completed → paid, with completion_rate = completed ÷ created and payment_rate = paid ÷ completed.
 CREATE OR REPLACE VIEW revops_checkout_funnel AS
 WITH grouped AS (
   SELECT 'total' AS dimension, 'total' AS value, count(*) AS created, count(*) FILTER (WHERE completed) AS completed, count(*) FILTER (WHERE paid) AS paid
@@ -598,6 +603,11 @@ WITH grouped AS (
   SELECT 'country', country, count(*), count(*) FILTER (WHERE completed), count(*) FILTER (WHERE paid)
   FROM revops_checkout_sessions
   GROUP BY country
+  UNION ALL
+  SELECT 'price', p.price, count(*), count(*) FILTER (WHERE completed), count(*) FILTER (WHERE paid)
+  FROM revops_checkout_sessions s
+  CROSS JOIN LATERAL unnest(CASE WHEN cardinality(s.prices) > 0 THEN s.prices ELSE ARRAY['unknown'] END) AS p(price)
+  GROUP BY p.price
 )
 SELECT dimension, value, created, completed, paid,
        CASE WHEN created > 0 THEN completed::numeric / created END AS completion_rate,
@@ -619,18 +629,22 @@ CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(i.total_taxes) = 
 WHERE i.status = 'paid' AND jsonb_typeof(t.tax->'tax_rate_details'->'tax_rate') IN ('string', 'object');
 
 -- Collected tax per month, jurisdiction label and currency (lib/export/tax.ts taxSummary): the label is
--- taxLabel's `<country>-<state> <TAX TYPE> <percentage>%` from revops_tax_rates; a rate missing there is
--- labelled with its id (no jurisdiction known: WHAT THE TABLES LACK, tax rates are not synced).
+-- taxLabel's `<country>-<state> <TAX TYPE> <percentage>%` from the synced tax_rates (the percentage is the
+-- effective_percentage, else percentage, as lib/analytics/tax.ts toTaxRateInfo; the type tax_type, else
+-- display_name, else 'Tax'); a rate not synced (yet) is labelled with its id (lib/analytics stops with an error).
 CREATE OR REPLACE VIEW revops_tax_by_rate AS
-WITH labelled AS (
+WITH rates AS (
+  SELECT id, display_name, jurisdiction, country, state, tax_type, coalesce(effective_percentage, percentage, 0) AS percentage
+  FROM tax_rates
+), labelled AS (
   SELECT t.*, r.country, r.state, r.tax_type, r.percentage,
          CASE WHEN r.id IS NULL THEN t.tax_rate_id
               ELSE coalesce(nullif(concat_ws('-', nullif(r.country, ''), nullif(r.state, '')), ''), nullif(r.jurisdiction, ''), 'XX')
                    || ' ' || upper(replace(coalesce(r.tax_type, r.display_name, 'Tax'), '_', ' '))
-                   || ' ' || trim_scale(coalesce(r.percentage, 0))::text || '%'
+                   || ' ' || trim_scale(r.percentage)::text || '%'
          END AS jurisdiction
   FROM revops_invoice_taxes t
-  LEFT JOIN revops_tax_rates r ON r.id = t.tax_rate_id
+  LEFT JOIN rates r ON r.id = t.tax_rate_id
 )
 SELECT period, jurisdiction, currency,
        min(country) AS country, min(state) AS state, min(tax_type) AS tax_type, min(percentage) AS rate,
@@ -638,24 +652,26 @@ SELECT period, jurisdiction, currency,
 FROM labelled
 GROUP BY period, jurisdiction, currency;
 
--- Paid invoices' totals and tax, keyed by the payments that paid them (their charges and PaymentIntents).
+-- Paid invoices' totals and tax, keyed by the payments that paid them: each invoice payment's PaymentIntent and
+-- charge (lib/analytics/shapes.ts invoicePaymentRefs, every payment status).
 CREATE OR REPLACE VIEW revops_paid_invoice_refs AS
 WITH paid AS (
-  SELECT i.id, coalesce(i.total, i.amount_paid, 0) AS total,
+  SELECT i.id, i.created, coalesce(i.total, i.amount_paid, 0) AS total,
          coalesce((SELECT sum(t.amount) FROM revops_invoice_taxes t WHERE t.invoice_id = i.id), 0) AS tax
   FROM invoices i WHERE i.status = 'paid'
 )
-SELECT p.id AS invoice_id, p.total, p.tax, c.id AS charge_id, c.payment_intent_id
+SELECT p.id AS invoice_id, p.total, p.tax, ip.charge_id, ip.payment_intent_id, p.created AS invoice_created
 FROM paid p
-JOIN revops_invoice_charges l ON l.invoice_id = p.id
-JOIN charges c ON c.id = l.charge_id;
+JOIN invoice_payments ip ON ip.invoice_id = p.id
+WHERE ip.charge_id IS NOT NULL OR ip.payment_intent_id IS NOT NULL;
 
--- Succeeded refunds with the paid invoice they refund (through the PaymentIntent, else the charge).
+-- Succeeded refunds with the paid invoice they refund (through the PaymentIntent, else the charge; the oldest
+-- paid invoice should two name the same one, as lib/analytics).
 CREATE OR REPLACE VIEW revops_refunds_matched AS
 SELECT r.id AS refund_id, r.amount, r.currency, to_char(r.created AT TIME ZONE 'UTC', 'YYYY-MM') AS period,
        coalesce(
-         (SELECT x.invoice_id FROM revops_paid_invoice_refs x WHERE r.payment_intent_id IS NOT NULL AND x.payment_intent_id = r.payment_intent_id LIMIT 1),
-         (SELECT x.invoice_id FROM revops_paid_invoice_refs x WHERE r.charge_id IS NOT NULL AND x.charge_id = r.charge_id LIMIT 1)) AS invoice_id
+         (SELECT x.invoice_id FROM revops_paid_invoice_refs x WHERE r.payment_intent_id IS NOT NULL AND x.payment_intent_id = r.payment_intent_id ORDER BY x.invoice_created, x.invoice_id LIMIT 1),
+         (SELECT x.invoice_id FROM revops_paid_invoice_refs x WHERE r.charge_id IS NOT NULL AND x.charge_id = r.charge_id ORDER BY x.invoice_created, x.invoice_id LIMIT 1)) AS invoice_id
 FROM refunds r
 WHERE r.status IS NULL OR r.status = 'succeeded';
 

@@ -367,6 +367,7 @@ CREATE TABLE IF NOT EXISTS "checkout_sessions" (
   "invoice_id" text,
   "price_id" text,
   "line_items_count" bigint,
+  "price_ids" jsonb,
   "metadata" jsonb,
   "synced_at" timestamptz NOT NULL DEFAULT now()
 );

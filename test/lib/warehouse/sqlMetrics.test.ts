@@ -6,9 +6,10 @@
  * to 6 decimals), the cohort matrix, both funnels and the tax report. Checks also that the figures are not
  * trivial (new, churn, expansion or contraction MRR, several currencies, failed payments, refunds, tax).
  *
- * What the API gives lib/analytics and the warehouse lacks (see metrics.sql): invoice ↔ charge links (here the
- * invoices get their `payments` from GET /v1/invoice_payments, the SQL links by the charge description), the
- * Checkout line items (no by-price funnel in SQL), the tax rates (listed here and written to revops_tax_rates).
+ * lib/analytics gets what it would get from the API (lib/analytics/compute.ts loadAnalyticsData): invoices listed
+ * with their payments expanded (the invoice → PaymentIntent/charge link; the SQL joins the synced invoice_payments
+ * to the charges), the tax rates (the SQL reads the synced tax_rates), and Checkout Sessions with their line items
+ * expanded (as Sync Tables lists them: the SQL has the first line item's price).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,6 +17,7 @@ import * as path from 'node:path';
 import type Stripe from 'stripe';
 
 import {
+	chargesByInvoice,
 	checkoutFunnel,
 	cohortRetention,
 	failedPaymentFunnel,
@@ -125,20 +127,11 @@ beforeAll(async () => {
 		stored = result.state;
 		if (result.caughtUp) break;
 	}
+	// Idempotent: applied twice.
+	await pg.query(fs.readFileSync(path.join(SQL_DIR, 'metrics.sql'), 'utf8'));
 	await pg.query(fs.readFileSync(path.join(SQL_DIR, 'metrics.sql'), 'utf8'));
 	await pg.query('INSERT INTO revops_settings (as_of, period_from, period_to, reporting_currency, retention_window) VALUES (to_timestamp($1), to_timestamp($2), to_timestamp($3), $4, $5)', [now, from, now, REPORTING, WINDOW]);
 	for (const [currency, rate] of Object.entries(RATES)) await pg.query('INSERT INTO revops_exchange_rates (currency, rate) VALUES ($1, $2)', [currency, String(rate)]);
-	for (const t of await listAll<TaxRateLike & { id: string }>('/v1/tax_rates')) {
-		await pg.query('INSERT INTO revops_tax_rates (id, display_name, percentage, jurisdiction, country, state, tax_type) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-			t.id,
-			t.display_name ?? null,
-			String(t.effective_percentage ?? t.percentage ?? 0),
-			t.jurisdiction ?? null,
-			t.country ?? null,
-			t.state ?? null,
-			t.tax_type ?? null,
-		]);
-	}
 }, 600_000);
 afterAll(async () => {
 	await sb?.close();
@@ -148,12 +141,11 @@ afterAll(async () => {
 /** What lib/analytics computes from the API objects. */
 async function fromApi() {
 	const subscriptions = await listAll<HistorySubscription>('/v1/subscriptions', { status: 'all' });
-	const payments = await listAll<{ id: string; invoice: string; status?: string; payment?: { type?: string; payment_intent?: string | null; charge?: string | null } | null }>('/v1/invoice_payments');
-	const byInvoice = new Map<string, typeof payments>();
-	for (const p of payments) byInvoice.set(p.invoice, [...(byInvoice.get(p.invoice) ?? []), p]);
-	const invoices = (await listAll<InvoiceLike>('/v1/invoices')).map((i) => ({ ...i, payments: { data: byInvoice.get(i.id) ?? [] } }));
+	// As loadAnalyticsData lists them: the invoices with their payments (no separate invoice payment list).
+	const invoices = await listAll<InvoiceLike>('/v1/invoices', { expand: ['data.payments'] });
 	const charges = await listAll<ChargeLike>('/v1/charges');
-	const sessions = await listAll<CheckoutSessionLike>('/v1/checkout/sessions');
+	// With their line items, for the funnel by price (checkout.ts reads line_items; Sync Tables lists them so too).
+	const sessions = await listAll<CheckoutSessionLike>('/v1/checkout/sessions', { expand: ['data.line_items'] });
 	const customers = await listAll<{ id: string; address?: { country?: string | null } | null }>('/v1/customers');
 	const refunds = await listAll<RefundLike>('/v1/refunds');
 	const taxRates = Object.fromEntries((await listAll<TaxRateLike>('/v1/tax_rates')).map((t) => [t.id, t]));
@@ -163,6 +155,8 @@ async function fromApi() {
 		invoices,
 		charges,
 		refunds,
+		sessions,
+		taxRates,
 		history,
 		movements: mrrMovements(history),
 		metrics: monthlyMetrics(history, { window: WINDOW }),
@@ -183,6 +177,15 @@ describe('SQL metrics equal lib/analytics on a synced sandbox year', () => {
 		expect(num((await rows<{ n: string }>('SELECT count(*) AS n FROM subscriptions'))[0].n)).toBe(ts.subscriptions.length);
 		expect(num((await rows<{ n: string }>('SELECT count(*) AS n FROM invoices'))[0].n)).toBe(ts.invoices.length);
 		expect(num((await rows<{ n: string }>('SELECT count(*) AS n FROM charges'))[0].n)).toBe(ts.charges.length);
+		// Every invoice's payments came with it (none beyond the expanded list's first page), and the warehouse has them all.
+		expect(ts.invoices.filter((i) => (i.payments as { has_more?: boolean } | null | undefined)?.has_more)).toEqual([]);
+		const payments = ts.invoices.flatMap((i) => i.payments?.data ?? []);
+		expect(payments.length).toBeGreaterThan(ts.invoices.length / 2);
+		expect(num((await rows<{ n: string }>('SELECT count(*) AS n FROM invoice_payments'))[0].n)).toBe(payments.length);
+		expect(num((await rows<{ n: string }>('SELECT count(*) AS n FROM tax_rates'))[0].n)).toBe(Object.keys(ts.taxRates).length);
+		expect(num((await rows<{ n: string }>('SELECT count(*) AS n FROM checkout_sessions'))[0].n)).toBe(ts.sessions.length);
+		// The tax rates are read from the synced table: no hand-filled parameter table is left.
+		expect(await rows("SELECT 1 FROM pg_class WHERE relname = 'revops_tax_rates'")).toEqual([]);
 		expect(ts.history.periods).toHaveLength(10);
 		expect(ts.history.customers.some((c) => c.paidBefore)).toBe(true);
 		const periods = await rows<{ label: string }>('SELECT label FROM revops_periods ORDER BY period_index');
@@ -198,6 +201,7 @@ describe('SQL metrics equal lib/analytics on a synced sandbox year', () => {
 		expect(ts.failed.failed.invoices).toBeGreaterThan(0);
 		expect(ts.failed.recovered.invoices).toBeGreaterThan(0);
 		expect(ts.checkout.total.paid).toBeGreaterThan(0);
+		expect(Object.keys(ts.checkout.byPrice).filter((p) => p !== 'unknown').length).toBeGreaterThan(2);
 		expect(ts.tax.tax.length).toBeGreaterThan(0);
 		expect(ts.tax.revenue.some((r) => r.refunded > 0)).toBe(true);
 	});
@@ -254,6 +258,15 @@ describe('SQL metrics equal lib/analytics on a synced sandbox year', () => {
 		expect(got.map((r) => ({ cohort: r.cohort, k: r.months_since, logos: num(r.logos), revenue: num(r.revenue), logoRetention: r6(r.logo_retention), revenueRetention: r6(r.revenue_retention) }))).toEqual(expected);
 	});
 
+	test('the invoice → charge link: invoice_payments joined to the charges, as chargesByInvoice', async () => {
+		const expected = [...chargesByInvoice(ts.invoices, ts.charges)].flatMap(([invoice, list]) => list.map((c) => `${invoice} ${c.id}`));
+		expect(expected.length).toBeGreaterThan(ts.invoices.length / 2);
+		const got = await rows<{ invoice_id: string; charge_id: string }>('SELECT invoice_id, charge_id FROM revops_invoice_charges');
+		expect(got.map((r) => `${r.invoice_id} ${r.charge_id}`).sort()).toEqual(expected.sort());
+		// Retries: some invoice has several charges (on one PaymentIntent).
+		expect(Math.max(...[...chargesByInvoice(ts.invoices, ts.charges).values()].map((l) => l.length))).toBeGreaterThan(1);
+	});
+
 	test('failed-payment funnel: each invoice, the stages per currency and in the reporting currency', async () => {
 		const invoices = await rows('SELECT * FROM revops_failed_payment_invoices');
 		const fmt = (i: { invoiceId: string; outcome: string; failedAttempts: number; amountFailed: number; amountRecovered: number; firstFailureAt: number; subscriptionId: string | null }) =>
@@ -279,15 +292,36 @@ describe('SQL metrics equal lib/analytics on a synced sandbox year', () => {
 		expect(rates).toEqual(Object.fromEntries(Object.entries(ts.failed.recoveryRate.byCurrency).map(([c, v]) => [c, r6(v)])));
 	});
 
-	test('Checkout funnel: total and by country (by price needs the line items, which are not synced)', async () => {
+	test('Checkout funnel: total, by country and by price', async () => {
 		const got = await rows('SELECT * FROM revops_checkout_funnel');
 		const stage = (r: Record<string, unknown>) => ({ created: num(r.created), completed: num(r.completed), paid: num(r.paid), completionRate: r6(r.completion_rate), paymentRate: r6(r.payment_rate) });
 		const tsStage = (s: { created: number; completed: number; paid: number; completionRate: number | null; paymentRate: number | null }) => ({ ...s, completionRate: r6(s.completionRate), paymentRate: r6(s.paymentRate) });
 		expect(stage(got.find((r) => r.dimension === 'total')!)).toEqual(tsStage(ts.checkout.total));
 		expect(Object.fromEntries(got.filter((r) => r.dimension === 'country').map((r) => [r.value as string, stage(r)]))).toEqual(Object.fromEntries(Object.entries(ts.checkout.byCountry).map(([k, s]) => [k, tsStage(s)])));
 		expect(Object.keys(ts.checkout.byCountry).length).toBeGreaterThan(2);
-		const sessions = await rows<{ session_id: string; country: string; completed: boolean; paid: boolean }>('SELECT session_id, country, completed, paid FROM revops_checkout_sessions');
-		expect(sessions.map((s) => `${s.session_id} ${s.country} ${s.completed} ${s.paid}`).sort()).toEqual(ts.checkout.sessions.map((s) => `${s.sessionId} ${s.country} ${s.completed} ${s.paid}`).sort());
+		expect(Object.fromEntries(got.filter((r) => r.dimension === 'price').map((r) => [r.value as string, stage(r)]))).toEqual(Object.fromEntries(Object.entries(ts.checkout.byPrice).map(([k, s]) => [k, tsStage(s)])));
+		// Sessions with several prices (a plan and its metered price) count under each, in SQL through their subscription's items.
+		expect(ts.checkout.sessions.filter((s) => s.prices.length > 1).length).toBeGreaterThan(5);
+		const sessions = await rows<{ session_id: string; country: string; completed: boolean; paid: boolean; price: string | null; line_items: string; prices: string[] }>('SELECT session_id, country, completed, paid, price, line_items, prices FROM revops_checkout_sessions');
+		expect(sessions.map((s) => `${s.session_id} ${s.country} ${s.completed} ${s.paid} ${s.price} ${[...s.prices].sort().join(',')}`).sort()).toEqual(
+			ts.checkout.sessions.map((s) => `${s.sessionId} ${s.country} ${s.completed} ${s.paid} ${s.prices[0] ?? null} ${[...s.prices].sort().join(',')}`).sort(),
+		);
+		const lineItems = new Map(ts.sessions.map((s) => [s.id, s.line_items?.data.length ?? 0]));
+		expect(sessions.every((s) => num(s.line_items) === lineItems.get(s.session_id))).toBe(true);
+	});
+
+	test('every view answers fast (bench:analytics gives each 10 s on a 500-customer year; here 120 customers)', async () => {
+		const views = [...fs.readFileSync(path.join(SQL_DIR, 'metrics.sql'), 'utf8').matchAll(/CREATE\s+OR\s+REPLACE\s+VIEW\s+(\w+)/g)].map((m) => m[1]);
+		expect(views).toEqual(expect.arrayContaining(['revops_customer_movements', 'revops_mrr_movements', 'revops_invoice_charges', 'revops_checkout_funnel']));
+		const ms: Record<string, number> = {};
+		for (const view of views) {
+			const t0 = performance.now();
+			await pg.query(`SELECT * FROM ${view}`);
+			ms[view] = Math.round(performance.now() - t0);
+		}
+		// Generous against a loaded machine: typically tens of milliseconds each.
+		expect(Object.entries(ms).filter(([, t]) => t > 3000)).toEqual([]);
+		expect(Math.max(ms.revops_customer_movements, ms.revops_mrr_movements)).toBeLessThan(1000);
 	});
 
 	test('tax by jurisdiction and rate, revenue net of tax per month and currency, net revenue in the reporting currency', async () => {
