@@ -51,7 +51,7 @@
 // rates }) from Stripe directly: metricsLoadMs (the Stripe reads, same client limits and latency) and metricsMs
 // (the computation). If workflows/sql/metrics.sql exists, it is applied to ours' database with its parameters set
 // as computeAnalytics gets them (revops_settings: as_of = now, the 12 months up to the current one, usd;
-// revops_exchange_rates: the same rates, minor per minor; revops_tax_rates: the tax rates the metrics read), and
+// revops_exchange_rates: the same rates, minor per minor; tax labels from the synced tax_rates table), and
 // each view it defines is timed with SELECT * on its own (sqlMetricsMs per view; a view over others computes them
 // again), each cancelled past --sql-timeout-ms (10 s: reported as ">10000" and in sqlMetricsTimedOut);
 // revops_monthly_metrics is compared with computeAnalytics' monthly figures (sqlMonthlyEqualsJs, informative: it
