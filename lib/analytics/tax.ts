@@ -14,7 +14,7 @@
  * its own tax lines is the exact record; the proportional share is our approximation).
  */
 import { toReportingCurrency } from '../crm/mrr';
-import { taxSummary, type InvoiceTax, type TaxPeriod, type TaxRateInfo, type TaxSummaryRow } from '../export/tax';
+import { periodOf, rateInfo, taxSummary, type InvoiceTax, type TaxPeriod, type TaxRateInfo, type TaxSummaryRow } from '../export/tax';
 import { idOf, invoicePaymentRefs, type InvoiceLike, type TaxRateLike } from './shapes';
 
 export interface RefundLike {
@@ -49,19 +49,8 @@ export interface TaxReport {
 	unmatchedRefunds: string[];
 }
 
-/** A Stripe tax rate as lib/export/tax.ts's `TaxRateInfo`. */
-export function toTaxRateInfo(raw: TaxRateLike): TaxRateInfo {
-	return {
-		id: raw.id,
-		displayName: raw.display_name ?? 'Tax',
-		percentage: raw.effective_percentage ?? raw.percentage ?? 0,
-		jurisdiction: raw.jurisdiction ?? null,
-		country: raw.country ?? null,
-		state: raw.state ?? null,
-		taxType: raw.tax_type ?? null,
-		inclusive: raw.inclusive === true,
-	};
-}
+/** A Stripe tax rate as lib/export/tax.ts's `TaxRateInfo` (the same conversion). */
+export const toTaxRateInfo: (raw: TaxRateLike) => TaxRateInfo = rateInfo;
 
 /** A paid invoice as an `InvoiceTax` record; a rate given by id is looked up in `rates` (an error names a missing one). */
 export function toInvoiceTax(inv: InvoiceLike, rates: Record<string, TaxRateLike> = {}): InvoiceTax {
@@ -74,14 +63,6 @@ export function toInvoiceTax(inv: InvoiceLike, rates: Record<string, TaxRateLike
 		lines.push({ rate: toTaxRateInfo(raw), amount: t.amount, taxable: t.taxable_amount ?? 0 });
 	}
 	return { invoiceId: inv.id, currency: inv.currency, paidAt: inv.status_transitions?.paid_at ?? inv.created, paymentIntents: [...invoicePaymentRefs(inv).paymentIntents], lines };
-}
-
-function periodOf(t: number, period: TaxPeriod): string {
-	const d = new Date(t * 1000);
-	const y = d.getUTCFullYear();
-	if (period === 'year') return String(y);
-	if (period === 'quarter') return `${y}-Q${Math.floor(d.getUTCMonth() / 3) + 1}`;
-	return `${y}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
 }
 
 /** Collected tax by jurisdiction and rate (`taxSummary`) and revenue net of tax per period (see the module comment). */

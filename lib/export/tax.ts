@@ -29,9 +29,11 @@ export interface InvoiceTax {
 	lines: Array<{ rate: TaxRateInfo; amount: number; taxable: number }>;
 }
 
-type RawRate = { id: string; display_name?: string; percentage?: number; effective_percentage?: number | null; jurisdiction?: string | null; country?: string | null; state?: string | null; tax_type?: string | null; inclusive?: boolean };
+/** A Stripe tax rate object (the fields read). */
+export type RawRate = { id: string; display_name?: string; percentage?: number; effective_percentage?: number | null; jurisdiction?: string | null; country?: string | null; state?: string | null; tax_type?: string | null; inclusive?: boolean };
 
-function rateInfo(raw: RawRate): TaxRateInfo {
+/** A Stripe tax rate as a {@link TaxRateInfo} (the effective percentage when Stripe gives one). */
+export function rateInfo(raw: RawRate): TaxRateInfo {
 	return {
 		id: raw.id,
 		displayName: raw.display_name ?? 'Tax',
@@ -128,7 +130,8 @@ export interface TaxSummaryRow {
 	invoices: number;
 }
 
-function periodOf(t: number, period: TaxPeriod): string {
+/** The period a time falls in, UTC: `2026`, `2026-Q2`, `2026-06`. */
+export function periodOf(t: number, period: TaxPeriod): string {
 	const d = new Date(t * 1000);
 	const y = d.getUTCFullYear();
 	if (period === 'year') return String(y);

@@ -33,6 +33,7 @@ import { OutputItems, route, type ItemInput, type ItemOutcome } from '../shared/
 import { searchCustomers } from '../shared/listSearch';
 import { CREDENTIAL_NAME, executionStripe, stripeClient, type ExecutionStripe } from '../shared/stripeApi';
 import { nowSeconds } from '../shared/params';
+import { readReporting } from '../shared/rates';
 import { properties } from './description';
 
 interface Shared extends ExecutionStripe {
@@ -58,17 +59,7 @@ async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item
 
 function profileOptions(context: IExecuteFunctions, itemIndex: number): ProfileOptions {
 	const options = context.getNodeParameter('profileOptions', itemIndex, {}) as IDataObject;
-	const reportingCurrency = String(options.reportingCurrency ?? 'usd').trim().toLowerCase();
-	if (!/^[a-z]{3}$/.test(reportingCurrency)) throw new NodeOperationError(context.getNode(), `Reporting Currency "${options.reportingCurrency}" is not a three-letter currency code (e.g. usd).`, { itemIndex });
-	const rates: Record<string, number> = {};
-	for (const entry of ((options.exchangeRates as IDataObject | undefined)?.rate as IDataObject[] | undefined) ?? []) {
-		const currency = String(entry.currency ?? '').trim().toLowerCase();
-		const rate = Number(entry.rate);
-		if (!/^[a-z]{3}$/.test(currency)) throw new NodeOperationError(context.getNode(), `Exchange Rates: "${entry.currency}" is not a three-letter currency code.`, { itemIndex });
-		if (!Number.isFinite(rate) || rate <= 0) throw new NodeOperationError(context.getNode(), `Exchange Rates: the rate for ${currency.toUpperCase()} must be a positive number, got ${JSON.stringify(entry.rate)}.`, { itemIndex });
-		rates[currency] = rate;
-	}
-	return { realNow: nowSeconds(), reportingCurrency, rates, recoveredDays: options.recoveredDays === undefined ? undefined : Number(options.recoveredDays) };
+	return { realNow: nowSeconds(), ...readReporting(context, options, itemIndex), recoveredDays: options.recoveredDays === undefined ? undefined : Number(options.recoveredDays) };
 }
 
 function objectsOf(value: string): CrmObject[] {

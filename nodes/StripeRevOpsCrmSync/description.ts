@@ -1,6 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { PROFILE_FIELDS } from '../../lib/crm';
+import { exchangeRatesOption } from '../shared/rates';
 
 export const OPERATIONS = ['buildProfiles', 'shapeForCrm', 'crmSchema', 'ownerAlerts'] as const;
 export type CrmOperation = (typeof OPERATIONS)[number];
@@ -8,25 +9,7 @@ export type CrmOperation = (typeof OPERATIONS)[number];
 const show = (operation: CrmOperation[], extra: Record<string, unknown[]> = {}) => ({ displayOptions: { show: { operation, ...extra } } });
 
 const profileOptions: INodeProperties[] = [
-	{
-		displayName: 'Exchange Rates',
-		name: 'exchangeRates',
-		type: 'fixedCollection',
-		typeOptions: { multipleValues: true },
-		default: {},
-		placeholder: 'Add Rate',
-		description: 'Units of the reporting currency per 1 unit of another currency (1 EUR = 1.08 USD: currency eur, rate 1.08). A customer billed in a currency without a rate gets an error that names it.',
-		options: [
-			{
-				displayName: 'Rate',
-				name: 'rate',
-				values: [
-					{ displayName: 'Currency', name: 'currency', type: 'string', default: '', placeholder: 'eur', description: 'Three-letter ISO code' },
-					{ displayName: 'Rate', name: 'rate', type: 'number', default: 1, typeOptions: { minValue: 0, numberPrecision: 6 }, description: 'Units of the reporting currency per unit of this currency' },
-				],
-			},
-		],
-	},
+	exchangeRatesOption,
 	{ displayName: 'Recovered For (Days)', name: 'recoveredDays', type: 'number', default: 30, typeOptions: { minValue: 0 }, description: 'How long after a failed payment a customer who now pays shows as recovered, before healthy' },
 	{ displayName: 'Reporting Currency', name: 'reportingCurrency', type: 'string', default: 'usd', description: 'MRR and lifetime value are converted into this currency (three-letter ISO code)' },
 ];

@@ -6,6 +6,7 @@ import { CHECKPOINT_TABLE, checkpointSql, syncTables } from '../../lib/warehouse
 import { OutputItems, route, type ItemInput } from '../shared/router';
 import { CREDENTIAL_NAME, executionStripe, type ExecutionStripe } from '../shared/stripeApi';
 import { nowSeconds } from '../shared/params';
+import { readReporting } from '../shared/rates';
 import { properties } from './description';
 
 const STATIC_KEY = 'stripeRevOpsSyncCheckpoint';
@@ -57,17 +58,7 @@ async function sync({ context, itemIndex, json, shared }: ItemInput<Shared>): Pr
 
 function analyticsOptions(context: IExecuteFunctions, itemIndex: number) {
 	const options = context.getNodeParameter('analyticsOptions', itemIndex, {}) as IDataObject;
-	const reportingCurrency = String(options.reportingCurrency ?? 'usd').trim().toLowerCase();
-	if (!/^[a-z]{3}$/.test(reportingCurrency)) throw new NodeOperationError(context.getNode(), `Reporting Currency "${options.reportingCurrency}" is not a three-letter currency code (e.g. usd).`, { itemIndex });
-	const rates: Record<string, number> = {};
-	for (const entry of ((options.exchangeRates as IDataObject | undefined)?.rate as IDataObject[] | undefined) ?? []) {
-		const currency = String(entry.currency ?? '').trim().toLowerCase();
-		const rate = Number(entry.rate);
-		if (!/^[a-z]{3}$/.test(currency) || !Number.isFinite(rate) || rate <= 0) {
-			throw new NodeOperationError(context.getNode(), `Exchange Rates: "${entry.currency}" ${rate} is not a currency code with a positive rate.`, { itemIndex });
-		}
-		rates[currency] = rate;
-	}
+	const { reportingCurrency, rates } = readReporting(context, options, itemIndex);
 	return {
 		now: nowSeconds(),
 		months: Number(context.getNodeParameter('months', itemIndex, 12)),

@@ -1,6 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { TABLES } from '../../lib/warehouse/tables';
+import { exchangeRatesOption } from '../shared/rates';
 
 export const OPERATIONS = ['syncTables', 'metrics', 'report'] as const;
 export type AnalyticsOperation = (typeof OPERATIONS)[number];
@@ -43,25 +44,7 @@ export const properties: INodeProperties[] = [
 		default: {},
 		...show(['metrics', 'report']),
 		options: [
-			{
-				displayName: 'Exchange Rates',
-				name: 'exchangeRates',
-				type: 'fixedCollection',
-				typeOptions: { multipleValues: true },
-				default: {},
-				placeholder: 'Add Rate',
-				description: 'Units of the reporting currency per 1 unit of another currency (1 EUR = 1.08 USD: currency eur, rate 1.08)',
-				options: [
-					{
-						displayName: 'Rate',
-						name: 'rate',
-						values: [
-							{ displayName: 'Currency', name: 'currency', type: 'string', default: '', placeholder: 'eur', description: 'Three-letter ISO code' },
-							{ displayName: 'Rate', name: 'rate', type: 'number', default: 1, typeOptions: { minValue: 0, numberPrecision: 6 }, description: 'Units of the reporting currency per unit of this currency' },
-						],
-					},
-				],
-			},
+			exchangeRatesOption,
 			{ displayName: 'Reporting Currency', name: 'reportingCurrency', type: 'string', default: 'usd', description: 'Every amount is also shown in this currency (three-letter ISO code)' },
 			{ displayName: 'Retention Window (Months)', name: 'retentionWindow', type: 'number', default: 12, typeOptions: { minValue: 1 }, description: 'NRR and GRR compare MRR with this many months earlier' },
 			{
