@@ -2,8 +2,10 @@ import { NodeConnectionTypes, NodeOperationError, type IDataObject, type IExecut
 
 import { computeAnalytics, loadAnalyticsData, type AnalyticsData, type AnalyticsResult } from '../../lib/analytics/compute';
 import { renderReport } from '../../lib/analytics/report';
+import { rowsToAnalyticsData } from '../../lib/warehouse/objects';
 import { CHECKPOINT_TABLE, checkpointSql, syncTables } from '../../lib/warehouse/sync';
-import { OutputItems, route, type ItemInput } from '../shared/router';
+import { TABLE_NAMES } from '../../lib/warehouse/tables';
+import { OutputItems, route, type ItemInput, type ItemOutcome, type ItemResult } from '../shared/router';
 import { CREDENTIAL_NAME, executionStripe, type ExecutionStripe } from '../shared/stripeApi';
 import { nowSeconds } from '../shared/params';
 import { readReporting } from '../shared/rates';
@@ -77,6 +79,58 @@ async function analytics(input: ItemInput<Shared>): Promise<AnalyticsResult> {
 	return computeAnalytics(await shared.data, options);
 }
 
+/**
+ * The warehouse rows of the input items: an item per row with its table in `_table` (Sync Tables' Rows
+ * output), or an item per table with `_table` and `rows` (one Postgres query with `json_agg`, see
+ * workflows/sql/analytics-input.sql).
+ */
+function inputTables(context: IExecuteFunctions, inputs: Array<ItemInput<Shared>>): Record<string, Array<Record<string, unknown>>> {
+	const tables: Record<string, Array<Record<string, unknown>>> = {};
+	for (const { json, itemIndex } of inputs) {
+		const name = json._table;
+		if (typeof name !== 'string' || !TABLE_NAMES.includes(name)) {
+			if (name === CHECKPOINT_TABLE) continue;
+			throw new NodeOperationError(context.getNode(), `Input item ${itemIndex} is not a warehouse row: it needs _table (one of ${TABLE_NAMES.join(', ')}).`, { itemIndex, description: 'Feed Sync Tables\' Rows output, or a Postgres query that returns _table and rows per table (workflows/sql/analytics-input.sql).' });
+		}
+		const list = (tables[name] ??= []);
+		if (Array.isArray(json.rows)) for (const row of json.rows) list.push(row as Record<string, unknown>);
+		else {
+			const { _table: _ignored, ...row } = json;
+			void _ignored;
+			list.push(row);
+		}
+	}
+	return tables;
+}
+
+/**
+ * Metrics and Report over all items: from Stripe, once per item; from the input rows, once for all
+ * of them (the rows are one dataset), paired with every input item.
+ */
+function overInput(produce: (input: ItemInput<Shared>, result: AnalyticsResult) => Promise<ItemResult> | ItemResult) {
+	return async (inputs: Array<ItemInput<Shared>>): Promise<ItemOutcome[]> => {
+		const { context, itemIndex } = inputs[0];
+		if (context.getNodeParameter('source', itemIndex, 'stripe') === 'inputRows') {
+			const result = computeAnalytics(rowsToAnalyticsData(inputTables(context, inputs)), analyticsOptions(context, itemIndex));
+			const out = await produce(inputs[0], result);
+			const items = out instanceof OutputItems ? out.items : (Array.isArray(out) ? out : [out]).map((json) => ({ json }));
+			const paired = inputs.map((i) => i.itemIndex);
+			return inputs.map((_, k) => ({ ok: true, json: new OutputItems(k === 0 ? items.map((item) => ({ ...item, pairedItems: paired })) : []) }));
+		}
+		const outcomes: ItemOutcome[] = [];
+		for (const input of inputs) {
+			try {
+				outcomes.push({ ok: true, json: await produce(input, await analytics(input)) });
+			} catch (error) {
+				outcomes.push({ ok: false, error });
+				if (!input.context.continueOnFail()) break;
+			}
+		}
+		while (outcomes.length < inputs.length) outcomes.push({ ok: false, error: new NodeOperationError(context.getNode(), 'Not run: an earlier item failed.') });
+		return outcomes;
+	};
+}
+
 /** The monthly figures as flat rows (one per month), for a digest, a sheet or a BI tool. */
 function monthlyRows(result: AnalyticsResult): IDataObject[] {
 	return result.monthly.map((m) => ({
@@ -124,26 +178,23 @@ export class StripeRevOpsRevenueAnalytics implements INodeType {
 		operations: {
 			syncTables: { item: sync },
 			metrics: {
-				item: async (input) => {
-					const result = await analytics(input);
+				batch: overInput((input, result) => {
 					const output = input.context.getNodeParameter('metricsOutput', input.itemIndex, 'summary') as string;
 					if (output === 'monthlyRows') return monthlyRows(result);
 					// The current (partial) month and the last complete one, flat, for a digest.
 					const rows = monthlyRows(result);
 					return { ...result, current: rows[rows.length - 1] ?? null, previousMonth: rows[rows.length - 2] ?? null } as unknown as IDataObject;
-				},
+				}),
 			},
 			report: {
-				item: async (input) => {
-					const { context, itemIndex } = input;
-					const result = await analytics(input);
+				batch: overInput(async ({ context, itemIndex }, result) => {
 					const title = String(context.getNodeParameter('title', itemIndex, 'Revenue dashboard'));
 					const html = renderReport({ ...result, title, generatedAt: result.asOf });
 					const binaryProperty = String(context.getNodeParameter('binaryProperty', itemIndex, 'data'));
 					const binary = await context.helpers.prepareBinaryData(Buffer.from(html, 'utf8'), 'revenue-dashboard.html', 'text/html');
 					const last = result.monthly[result.monthly.length - 1];
 					return new OutputItems([{ json: { title, asOf: result.asOf, reportingCurrency: result.reportingCurrency, bytes: Buffer.byteLength(html), current: last ? (monthlyRows({ ...result, monthly: [last] })[0] as IDataObject) : null }, binary: { [binaryProperty]: binary } }]);
-				},
+				}),
 			},
 		},
 	});

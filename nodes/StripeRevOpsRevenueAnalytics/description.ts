@@ -22,6 +22,17 @@ export const properties: INodeProperties[] = [
 		],
 	},
 	// Metrics and Report
+	{
+		displayName: 'Data',
+		name: 'source',
+		type: 'options',
+		default: 'stripe',
+		options: [
+			{ name: 'From Stripe', value: 'stripe', description: 'Read Stripe now (subscriptions, events of the last 30 days, invoices, charges, refunds, Checkout Sessions, tax rates)' },
+			{ name: 'From Warehouse Rows in the Input', value: 'inputRows', description: 'Rows of the Sync Tables tables: Sync Tables\' Rows output, or a Postgres query returning _table and rows per table (workflows/sql/analytics-input.sql)' },
+		],
+		...show(['metrics', 'report']),
+	},
 	{ displayName: 'Months', name: 'months', type: 'number', default: 12, typeOptions: { minValue: 1, maxValue: 120 }, description: 'UTC calendar months shown, ending with the current one', ...show(['metrics', 'report']) },
 	{
 		displayName: 'Output',

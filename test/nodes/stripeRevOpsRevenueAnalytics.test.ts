@@ -126,3 +126,27 @@ test('Report: one HTML page as a binary item, with every chart and the KPIs', as
 	expect(html).not.toMatch(/NaN|Infinity|<script/);
 	expect(item.json).toMatchObject({ title: 'Acme revenue', reportingCurrency: 'usd', bytes: Buffer.byteLength(html) });
 });
+
+test('Metrics from warehouse rows in the input (Sync Tables\' Rows output): one result paired with every row item, equal to the metrics from Stripe without events', async () => {
+	const staticData: IDataObject = {};
+	const rows: IDataObject[] = [];
+	for (let i = 0; i < 20; i++) {
+		const out = await run({ operation: 'syncTables', checkpoint: 'workflowStaticData', output: 'rows', syncOptions: { maxPages: 50 } }, [{}], { staticData });
+		rows.push(...out.items.map((item) => item.json));
+		if (out.items.find((item) => item.json._table === 'stripe_sync_state')?.json.caughtUp) break;
+	}
+	// Keep the last version of each row (a later run may update a row).
+	const latest = new Map(rows.map((r) => [`${String(r._table)}:${String(r.id)}`, r]));
+	const input = [...latest.values()];
+	const fromRows = await run({ operation: 'metrics', source: 'inputRows', months: 4, metricsOutput: 'monthlyRows', analyticsOptions: { reportingCurrency: 'usd', exchangeRates: RATES } }, input);
+	expect(fromRows.status).toBe('success');
+	expect(fromRows.items).toHaveLength(4);
+	expect((fromRows.items[0].pairedItem as Array<{ item: number }>).length).toBe(input.length);
+	const fromStripe = await run({ operation: 'metrics', months: 4, metricsOutput: 'monthlyRows', analyticsOptions: { reportingCurrency: 'usd', exchangeRates: RATES } });
+	expect(fromRows.items.map((i) => i.json.mrrEnd)).toEqual(fromStripe.items.map((i) => i.json.mrrEnd));
+	expect(fromRows.items[3].json.mrrEnd).toBeGreaterThan(0);
+
+	const notRows = await run({ operation: 'metrics', source: 'inputRows', months: 4, analyticsOptions: { reportingCurrency: 'usd', exchangeRates: RATES } }, [{ hello: 1 }]);
+	expect(notRows.status).toBe('error');
+	expect(notRows.errors['Analytics']?.message).toContain('is not a warehouse row');
+});

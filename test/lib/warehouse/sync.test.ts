@@ -10,6 +10,9 @@
  * - a run whose writes fail (rolled back) leaves the checkpoint where it was, and the next run repeats it;
  * - with Stripe answering 429 to a fifth of the requests, the result is the same (the transport retries).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import type Stripe from 'stripe';
 
 import { StripeClient, fetchTransport } from '../../../lib/stripe';
@@ -176,4 +179,9 @@ test('backfill in small runs resumes from its checkpoint and equals the sandbox;
 	await apply(stale);
 	await syncAll(6);
 	await compare();
+
+	// workflows/sql/analytics-input.sql: one row per table, with all of its rows (the input of Metrics from warehouse rows).
+	const input = (await pg.query<{ _table: string; rows: unknown[] }>(readFileSync(join(__dirname, '..', '..', '..', 'workflows', 'sql', 'analytics-input.sql'), 'utf8'))).rows;
+	expect(input.length).toBe(11);
+	for (const t of input) expect(t.rows.length).toBe(Number((await pg.query<{ n: string }>(`SELECT count(*) AS n FROM ${t._table}`)).rows[0].n));
 });
