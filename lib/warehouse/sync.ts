@@ -30,12 +30,32 @@ type Obj = Record<string, unknown>;
 
 export const CHECKPOINT_TABLE = 'stripe_sync_state';
 
+export interface BackfillSlice {
+	/** `created` range [gte, lte]. */
+	gte: number;
+	lte: number;
+	after?: string;
+	done: boolean;
+}
+
+export interface BackfillProgress {
+	done: boolean;
+	after?: string;
+	slices?: BackfillSlice[];
+}
+
+/** Time slices a large table is read in, side by side. */
+const SLICES = 8;
+
 export interface SyncState {
 	v: 1;
 	/** The backfill's fixed upper bound (unix seconds). */
 	startedAt: number;
-	/** Per root table: done, or the last id emitted (the next page starts after it). */
-	backfill: Record<string, { done: boolean; after?: string }>;
+	/**
+	 * Per root table: done, or the last id emitted (the next page starts after it). A table with more than
+	 * one page is split after its first page into time slices read side by side, each with its own position.
+	 */
+	backfill: Record<string, BackfillProgress>;
 	/** Events from `startedAt` on, once the backfill is done. */
 	events?: PollCursor;
 	/** Balance transactions listed by `created` once the backfill is done. */
@@ -163,6 +183,31 @@ class Emitter {
 }
 
 /**
+ * The time slices of a table whose first page (the newest 100, created down to `c`) has more after it:
+ * the oldest object is found by probing back in doubling steps (a request each, about 10 for a year),
+ * then [oldest, c] is cut into {@link SLICES} equal ranges. Objects created in second `c` that were on the
+ * first page are listed again by the newest slice (an upsert on id makes that harmless).
+ */
+async function planSlices(first: Obj[], list: (created: Record<string, number>) => Promise<StripeList<Obj & { id: string }>>): Promise<BackfillSlice[]> {
+	const newest = Number(first[0].created);
+	const c = Number(first[first.length - 1].created);
+	const step = Math.max(60, newest - c);
+	let lower = 0;
+	for (let k = 0; k < 40; k++) {
+		const probe = c - step * 2 ** k;
+		if (probe <= 0) break;
+		lower = probe;
+		if ((await list({ lt: probe })).data.length === 0) break;
+	}
+	const width = Math.max(1, Math.ceil((c - lower + 1) / SLICES));
+	const slices: BackfillSlice[] = [];
+	for (let from = lower; from <= c; from += width) slices.push({ gte: from, lte: Math.min(c, from + width - 1), done: false });
+	// Anything older than the last probe (it found nothing there, but the list may lag) belongs to the oldest slice.
+	slices[0].gte = 0;
+	return slices;
+}
+
+/**
  * Lists that Stripe truncates inside an object (invoice lines, subscription items) are read whole; an
  * invoice without its payments (an event's snapshot: they are an expansion) gets them listed.
  */
@@ -252,20 +297,40 @@ export async function syncTables(client: StripeClient, stored: unknown, options:
 	let pages = 0;
 	const backfill = { ...state.backfill };
 
-	// Tables are read side by side (each one page after another, its checkpoint its last emitted id): the
-	// client's rate limiter keeps the requests within Stripe's limits; the page budget is shared.
+	// Tables are read side by side (each one page after another, its checkpoint its last emitted id); a table with
+	// more than a page is then split into time slices, also read side by side. The client's rate limiter keeps the
+	// requests within Stripe's limits; the page budget is shared.
+	const listPage = async (def: TableDef, created: Record<string, number>, after?: string) => {
+		pages++;
+		return await client.get<StripeList<Obj & { id: string }>>(def.list!.path, { ...def.list!.params, limit: 100, created, ...(after ? { starting_after: after } : {}) });
+	};
+	const readSlice = async (def: TableDef, slice: BackfillSlice) => {
+		while (!slice.done && pages < maxPages) {
+			const page = await listPage(def, { gte: slice.gte, lte: slice.lte }, slice.after);
+			emit.objects(def, await complete(client, def, page.data));
+			if (page.data.length) slice.after = page.data[page.data.length - 1].id;
+			if (!page.has_more || page.data.length === 0) slice.done = true;
+		}
+	};
 	await Promise.all(
 		roots.map(async (def) => {
-			const progress = { ...(backfill[def.name] ?? { done: false }) };
+			const progress: BackfillProgress = { ...(backfill[def.name] ?? { done: false }), ...(backfill[def.name]?.slices ? { slices: backfill[def.name].slices!.map((x) => ({ ...x })) } : {}) };
 			backfill[def.name] = progress;
+			if (!progress.done && !progress.slices && !progress.after && pages < maxPages) {
+				const first = await listPage(def, { lt: state.startedAt });
+				emit.objects(def, await complete(client, def, first.data));
+				if (!first.has_more || first.data.length === 0) progress.done = true;
+				else if (pages < maxPages) progress.slices = await planSlices(first.data, (created) => listPage(def, created));
+				else progress.after = first.data[first.data.length - 1].id;
+			}
+			if (progress.slices) {
+				await Promise.all(progress.slices.map((slice) => readSlice(def, slice)));
+				progress.done = progress.slices.every((x) => x.done);
+				return;
+			}
+			// A table started before slices existed, or whose first page used the last of the budget: page on.
 			while (!progress.done && pages < maxPages) {
-				pages++;
-				const page = await client.get<StripeList<Obj & { id: string }>>(def.list!.path, {
-					...def.list!.params,
-					limit: 100,
-					created: { lt: state.startedAt },
-					...(progress.after ? { starting_after: progress.after } : {}),
-				});
+				const page = await listPage(def, { lt: state.startedAt }, progress.after);
 				emit.objects(def, await complete(client, def, page.data));
 				if (page.data.length) progress.after = page.data[page.data.length - 1].id;
 				if (!page.has_more || page.data.length === 0) progress.done = true;
