@@ -61,13 +61,13 @@
 // a collected start), and each database's pg_database_size after its sync.
 //
 // The last line of output is one JSON object: {"bench":"analytics","ours","baseline","unit":"rows/s","ratio","target","pass",...}.
-import { fork, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-import { API_VERSION, ROOT, memorySampler, mb, parseFlags, positiveInt } from './export/common.mjs';
+import { API_VERSION, ROOT, forkWithIpc, memorySampler, mb, parseFlags, positiveInt, stopChild, track } from './export/common.mjs';
 
 if (!process.env.BENCH_ANALYTICS_TSX) {
 	// lib/ and the sandbox are TypeScript: run this file again under tsx (a devDependency), with --expose-gc so the
@@ -109,55 +109,19 @@ const pg = (await import('pg')).default;
 // The sandbox (bench/crm/sandbox.ts: seeded business, frozen clock, Stripe's limits, latency proxy) and Postgres,
 // each in its own process.
 
-const children = new Set();
-process.on('exit', () => {
-	for (const child of children) child.kill('SIGTERM');
-});
-
 async function startSandboxProcess(opts) {
-	const child = fork(join(ROOT, 'bench/crm/sandbox.ts'), [JSON.stringify(opts)], {
-		cwd: ROOT,
-		execArgv: ['--import', 'tsx'],
-		stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-		env: { ...process.env, NODE_OPTIONS: '' },
-	});
-	children.add(child);
-	const pending = new Map();
-	let nextId = 1;
-	const ready = await new Promise((resolveReady, reject) => {
-		child.on('message', (m) => {
-			if (m.type === 'ready') resolveReady(m);
-			else pending.get(m.id)?.(m);
-		});
-		child.once('exit', (code) => reject(new Error(`the sandbox exited (${code}) before it was ready`)));
-	});
-	const ask = (message) =>
-		new Promise((resolveAnswer) => {
-			const id = nextId++;
-			pending.set(id, (m) => {
-				pending.delete(id);
-				resolveAnswer(m);
-			});
-			child.send({ ...message, id });
-		});
+	const { ready, ask, close } = await forkWithIpc('bench/crm/sandbox.ts', opts);
 	return {
 		...ready,
 		/** Requests since the last reset ({ total, byEndpoint, answered429, inFlightPeak }); starts a new count. */
 		requests: () => ask({ type: 'requests', reset: true }),
-		close: async () => {
-			if (child.exitCode !== null) return;
-			const exited = new Promise((r) => child.once('exit', r));
-			child.kill('SIGTERM');
-			await exited;
-			children.delete(child);
-		},
+		close,
 	};
 }
 
 /** `node scripts/postgres.mjs serve --json`: a temporary cluster; its connection details from the JSON line. */
 async function startPostgresProcess() {
-	const child = spawn(process.execPath, [join(ROOT, 'scripts/postgres.mjs'), 'serve', '--json'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: '' } });
-	children.add(child);
+	const child = track(spawn(process.execPath, [join(ROOT, 'scripts/postgres.mjs'), 'serve', '--json'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: '' } }));
 	const info = await new Promise((resolveInfo, reject) => {
 		const lines = createInterface({ input: child.stdout });
 		lines.once('line', (line) => resolveInfo(JSON.parse(line)));
@@ -170,13 +134,8 @@ async function startPostgresProcess() {
 			await db.connect();
 			return db;
 		},
-		stop: async () => {
-			if (child.exitCode !== null) return;
-			const exited = new Promise((r) => child.once('exit', r));
-			child.stdin.end(); // stdin closing stops it (and removes its data)
-			await exited;
-			children.delete(child);
-		},
+		// stdin closing stops it (and removes its data).
+		stop: () => stopChild(child, () => child.stdin.end()),
 	};
 }
 

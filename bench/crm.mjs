@@ -46,13 +46,13 @@
 // hubspotCallsOneByOne = records (what one upsert per record would send).
 //
 // The last line of output is one JSON object: {"bench":"crm","ours","baseline","unit":"profiles/s","ratio","target","pass",...}.
-import { fork, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 
-import { API_VERSION, ROOT, memorySampler, parseFlags, positiveInt } from './export/common.mjs';
+import { ROOT, credentialsFor, forkWithIpc, memorySampler, parseFlags, positiveInt } from './export/common.mjs';
 
 if (!process.env.BENCH_CRM_TSX) {
 	// The harness and the sandbox are TypeScript: run this file again under tsx (a devDependency), with --expose-gc
@@ -110,54 +110,18 @@ const { isValidEmail } = await import('../lib/crm/shape.ts');
 // ---------------------------------------------------------------------------------------------
 // The sandbox in its own process.
 
-const children = new Set();
-process.on('exit', () => {
-	for (const child of children) child.kill('SIGTERM');
-});
-
 async function startSandboxProcess(opts) {
-	const child = fork(join(ROOT, 'bench/crm/sandbox.ts'), [JSON.stringify(opts)], {
-		cwd: ROOT,
-		execArgv: ['--import', 'tsx'],
-		stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-		env: { ...process.env, NODE_OPTIONS: '' },
-	});
-	children.add(child);
-	const pending = new Map();
-	let nextId = 1;
-	const ready = await new Promise((resolveReady, reject) => {
-		child.on('message', (m) => {
-			if (m.type === 'ready') resolveReady(m);
-			else pending.get(m.id)?.(m);
-		});
-		child.once('exit', (code) => reject(new Error(`the sandbox exited (${code}) before it was ready`)));
-	});
-	const ask = (message) =>
-		new Promise((resolveAnswer) => {
-			const id = nextId++;
-			pending.set(id, (m) => {
-				pending.delete(id);
-				resolveAnswer(m);
-			});
-			child.send({ ...message, id });
-		});
+	const { ready, ask, close } = await forkWithIpc('bench/crm/sandbox.ts', opts);
 	return {
 		...ready,
 		/** Every customer id, in creation order. */
 		customerIds: async () => (await ask({ type: 'customers' })).ids,
 		/** Requests since the last reset ({ total, byEndpoint, answered429, inFlightPeak }); starts a new count. */
 		requests: () => ask({ type: 'requests', reset: true }),
-		close: async () => {
-			if (child.exitCode !== null) return;
-			const exited = new Promise((r) => child.once('exit', r));
-			child.kill('SIGTERM');
-			await exited;
-			children.delete(child);
-		},
+		close,
 	};
 }
 
-const credentialsFor = (sb) => ({ stripeRevOpsApi: { secretKey: sb.key, baseUrl: sb.url, apiVersion: API_VERSION, stripeAccount: '' } });
 
 function crmNode(name, parameters, x) {
 	return { id: name.toLowerCase().replace(/ /g, '-'), name, type: NODE_TYPE, typeVersion: 1, position: [x, 0], parameters, credentials: { stripeRevOpsApi: { id: '1', name: 'Stripe sandbox' } } };

@@ -35,18 +35,35 @@ process.on('exit', () => {
 	for (const child of children) child.kill('SIGTERM');
 });
 
-/**
- * The sandbox in its own process (bench/export/sandbox.ts) with an IPC channel for the ledger's totals.
- * `opts`: { seed, rows, months, limits: 'live' | 'test' | 'off', latency: 'stripe' | 0 }.
- */
-export async function startSandboxProcess(opts) {
-	const child = fork(join(ROOT, 'bench/export/sandbox.ts'), [JSON.stringify(opts)], {
-		cwd: ROOT,
-		execArgv: ['--import', 'tsx'],
-		stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-		env: { ...process.env, NODE_OPTIONS: '' },
-	});
+/** Kills `child` when this process exits, so a bench that stops early leaves nothing running. */
+export function track(child) {
 	children.add(child);
+	child.once('exit', () => children.delete(child));
+	return child;
+}
+
+/** Stops a tracked child: `stop` asks it to (default SIGTERM), and this waits for it to exit. */
+export async function stopChild(child, stop = () => child.kill('SIGTERM')) {
+	if (child.exitCode !== null || child.signalCode !== null) return;
+	const exited = new Promise((r) => child.once('exit', r));
+	stop();
+	await exited;
+}
+
+/**
+ * A TypeScript script in its own process (under tsx) that talks over IPC: it sends `{ type: 'ready', ... }` once,
+ * then answers each message `{ id, ... }` with `{ id, ... }`. Returns what `ready` carried, `ask(message)` and
+ * `close()`. The bench sandboxes (bench/export/sandbox.ts, bench/crm/sandbox.ts) work this way.
+ */
+export async function forkWithIpc(script, opts) {
+	const child = track(
+		fork(join(ROOT, script), [JSON.stringify(opts)], {
+			cwd: ROOT,
+			execArgv: ['--import', 'tsx'],
+			stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+			env: { ...process.env, NODE_OPTIONS: '' },
+		}),
+	);
 	const pending = new Map();
 	let nextId = 1;
 	const ready = await new Promise((resolveReady, reject) => {
@@ -54,7 +71,7 @@ export async function startSandboxProcess(opts) {
 			if (m.type === 'ready') resolveReady(m);
 			else pending.get(m.id)?.(m);
 		});
-		child.once('exit', (code) => reject(new Error(`the sandbox exited (${code}) before it was ready`)));
+		child.once('exit', (code) => reject(new Error(`${script} exited (${code}) before it was ready`)));
 	});
 	const ask = (message) =>
 		new Promise((resolveAnswer) => {
@@ -65,19 +82,22 @@ export async function startSandboxProcess(opts) {
 			});
 			child.send({ ...message, id });
 		});
+	return { ready, ask, close: () => stopChild(child) };
+}
+
+/**
+ * The sandbox in its own process (bench/export/sandbox.ts) with an IPC channel for the ledger's totals.
+ * `opts`: { seed, rows, months, limits: 'live' | 'test' | 'off', latency: 'stripe' | 0 }.
+ */
+export async function startSandboxProcess(opts) {
+	const { ready, ask, close } = await forkWithIpc('bench/export/sandbox.ts', opts);
 	return {
 		...ready,
 		/** { count, byCurrency: { usd: { count, amount, fee, net } } } of the transactions created in [from, to). */
 		totals: (from, to) => ask({ type: 'totals', from, to }),
 		/** The `created` of the index-th oldest transaction. */
 		createdAt: async (index) => (await ask({ type: 'createdAt', index })).created,
-		close: async () => {
-			if (child.exitCode !== null) return;
-			const exited = new Promise((r) => child.once('exit', r));
-			child.kill('SIGTERM');
-			await exited;
-			children.delete(child);
-		},
+		close,
 	};
 }
 
