@@ -63,23 +63,17 @@ export function minorRates(reportingCurrency: string, rates: Record<string, numb
 	return out;
 }
 
-async function all<T extends { id: string }>(client: StripeClient, path: string, params: Record<string, unknown> = {}): Promise<T[]> {
-	const out: T[] = [];
-	for await (const x of client.list<T>(path, params as never)) out.push(x);
-	return out;
-}
-
 /** Reads what the metrics need, every list in parallel (the client's limiter keeps Stripe's limits). */
 export async function loadAnalyticsData(client: StripeClient): Promise<AnalyticsData> {
 	const [customers, subscriptions, events, invoices, charges, refunds, sessions, taxRates] = await Promise.all([
-		all<AnalyticsData['customers'][number]>(client, '/v1/customers'),
-		all<HistorySubscription & { id: string }>(client, '/v1/subscriptions', { status: 'all' }),
-		all<SubscriptionEventLike & { id: string }>(client, '/v1/events', { types: ['customer.subscription.updated', 'customer.subscription.deleted'] }),
-		all<InvoiceLike & { id: string }>(client, '/v1/invoices', { expand: ['data.payments'] }),
-		all<ChargeLike & { id: string }>(client, '/v1/charges'),
-		all<RefundLike & { id: string }>(client, '/v1/refunds'),
-		all<CheckoutSessionLike & { id: string }>(client, '/v1/checkout/sessions', { expand: ['data.line_items'] }),
-		all<TaxRateLike & { id: string }>(client, '/v1/tax_rates'),
+		client.listAll<AnalyticsData['customers'][number]>('/v1/customers'),
+		client.listAll<HistorySubscription & { id: string }>('/v1/subscriptions', { status: 'all' }),
+		client.listAll<SubscriptionEventLike & { id: string }>('/v1/events', { types: ['customer.subscription.updated', 'customer.subscription.deleted'] }),
+		client.listAll<InvoiceLike & { id: string }>('/v1/invoices', { expand: ['data.payments'] }),
+		client.listAll<ChargeLike & { id: string }>('/v1/charges'),
+		client.listAll<RefundLike & { id: string }>('/v1/refunds'),
+		client.listAll<CheckoutSessionLike & { id: string }>('/v1/checkout/sessions', { expand: ['data.line_items'] }),
+		client.listAll<TaxRateLike & { id: string }>('/v1/tax_rates'),
 	]);
 	return { customers, subscriptions, events, invoices, charges, refunds, sessions, taxRates: Object.fromEntries(taxRates.map((r) => [r.id, r])) };
 }

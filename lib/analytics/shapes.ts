@@ -6,13 +6,10 @@
  * and its price under `pricing.price_details.price`; older versions have flat `subscription` and
  * `price` fields. Both are read, the newer first. Also UTC month boundaries and period labels.
  */
+import { idOf } from '../ids';
 
-/** The id of a Stripe reference, expanded or not. */
-export function idOf(value: unknown): string | undefined {
-	if (typeof value === 'string' && value !== '') return value;
-	if (typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string') return (value as { id: string }).id;
-	return undefined;
-}
+/** The id of a Stripe reference, expanded or not (lib/ids.ts). */
+export { idOf };
 
 export interface InvoiceLineLike {
 	id?: string;

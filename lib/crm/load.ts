@@ -5,6 +5,7 @@
  * leaves them out): their CRM records change on `customer.deleted` through the per-customer path. The transport is the package's Stripe client; the
  * real clock is passed in, and a customer on a Stripe test clock lives at its `frozen_time`.
  */
+import { idOf, isRecord } from '../ids';
 import type { StripeClient, StripeList } from '../stripe/client';
 import { isMissing, settle } from '../stripe/errors';
 import { encodePath } from '../stripe/path';
@@ -20,16 +21,6 @@ export interface ProfileOptions {
 
 /** Product names by id, shared by the profiles of one execution (one lookup per product). */
 export type ProductCache = Map<string, Promise<string | undefined>>;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function idOf(value: unknown): string | undefined {
-	if (typeof value === 'string' && value !== '') return value;
-	if (isRecord(value) && typeof value.id === 'string') return value.id;
-	return undefined;
-}
 
 /**
  * The customer an input item names: a `customerId` or `customer` field (this package's trigger
@@ -81,12 +72,6 @@ async function clockNow(client: StripeClient, customer: CustomerLike & { test_cl
 	return { now: await frozen, clock: 'testClock' };
 }
 
-async function all<T extends { id: string }>(client: StripeClient, path: string, params: Record<string, unknown>): Promise<T[]> {
-	const out: T[] = [];
-	for await (const x of client.list<T>(path, params as never)) out.push(x);
-	return out;
-}
-
 /**
  * Reads one customer's state and builds its profile: the customer, its subscriptions (all statuses),
  * its open and uncollectible invoices (the ones health and dunning depend on), all its charges and
@@ -103,10 +88,10 @@ export async function loadProfile(client: StripeClient, customerId: string, opti
 	// The same reads as the bulk path (loadAllProfiles), for one customer: the profiles must be equal.
 	const none = <T>(): Promise<T[]> => Promise.resolve([]);
 	const [subscriptions, open, uncollectible, charges, clock] = await Promise.all([
-		customer.deleted ? none<ProfileSubscription>() : all<ProfileSubscription>(client, '/v1/subscriptions', { customer: customerId, status: 'all', expand: ['data.default_payment_method', 'data.discounts'] }),
-		customer.deleted ? none<InvoiceLikeForProfile>() : all<InvoiceLikeForProfile>(client, '/v1/invoices', { customer: customerId, status: 'open' }),
-		customer.deleted ? none<InvoiceLikeForProfile>() : all<InvoiceLikeForProfile>(client, '/v1/invoices', { customer: customerId, status: 'uncollectible' }),
-		customer.deleted ? none<ChargeLikeForProfile>() : all<ChargeLikeForProfile>(client, '/v1/charges', { customer: customerId }),
+		customer.deleted ? none<ProfileSubscription>() : client.listAll<ProfileSubscription>('/v1/subscriptions', { customer: customerId, status: 'all', expand: ['data.default_payment_method', 'data.discounts'] }),
+		customer.deleted ? none<InvoiceLikeForProfile>() : client.listAll<InvoiceLikeForProfile>('/v1/invoices', { customer: customerId, status: 'open' }),
+		customer.deleted ? none<InvoiceLikeForProfile>() : client.listAll<InvoiceLikeForProfile>('/v1/invoices', { customer: customerId, status: 'uncollectible' }),
+		customer.deleted ? none<ChargeLikeForProfile>() : client.listAll<ChargeLikeForProfile>('/v1/charges', { customer: customerId }),
 		customer.deleted ? Promise.resolve({ now: options.realNow, clock: 'realClock' as const }) : clockNow(client, customer, options.realNow, cache.clocks),
 	]);
 	const names = await productNames(client, subscriptions, cache.products);
@@ -143,7 +128,7 @@ const CHARGE_SLICES = 8;
 async function sliced<T extends { id: string }>(client: StripeClient, path: string, from: number, to: number, slices: number): Promise<T[]> {
 	const width = Math.max(1, Math.ceil((to - from) / slices));
 	const ranges = Array.from({ length: slices }, (_, i) => ({ gte: i === 0 ? 0 : from + i * width, lt: i === slices - 1 ? to + 86_400 * 365 * 10 : from + (i + 1) * width })).filter((r) => r.gte < r.lt);
-	const parts = await Promise.all(ranges.map((created) => all<T>(client, path, { created })));
+	const parts = await Promise.all(ranges.map((created) => client.listAll<T>(path, { created })));
 	return parts.flat();
 }
 
@@ -168,7 +153,7 @@ export type BulkProfile = { customerId: string; profile: RevenueProfile } | { cu
  * {@link loadProfile} gives one by one (the tests compare them).
  */
 export async function loadAllProfiles(client: StripeClient, options: ProfileOptions, cache: { products: ProductCache; clocks: Map<string, Promise<number>> }): Promise<BulkProfile[]> {
-	const customersRead = all<CustomerLike & { test_clock?: unknown }>(client, '/v1/customers', { expand: ['data.invoice_settings.default_payment_method'] });
+	const customersRead = client.listAll<CustomerLike & { test_clock?: unknown }>('/v1/customers', { expand: ['data.invoice_settings.default_payment_method'] });
 	// Charges are the longest list (every payment ever): read in time slices in parallel, from the oldest customer on.
 	const chargesRead = customersRead.then((customers) => {
 		const from = Math.min(...customers.map((c) => c.created ?? options.realNow), options.realNow);
@@ -176,9 +161,9 @@ export async function loadAllProfiles(client: StripeClient, options: ProfileOpti
 	});
 	const [customers, subscriptions, open, uncollectible, charges] = await Promise.all([
 		customersRead,
-		all<ProfileSubscription>(client, '/v1/subscriptions', { status: 'all', expand: ['data.default_payment_method', 'data.discounts'] }),
-		all<InvoiceLikeForProfile & { customer?: unknown }>(client, '/v1/invoices', { status: 'open' }),
-		all<InvoiceLikeForProfile & { customer?: unknown }>(client, '/v1/invoices', { status: 'uncollectible' }),
+		client.listAll<ProfileSubscription>('/v1/subscriptions', { status: 'all', expand: ['data.default_payment_method', 'data.discounts'] }),
+		client.listAll<InvoiceLikeForProfile & { customer?: unknown }>('/v1/invoices', { status: 'open' }),
+		client.listAll<InvoiceLikeForProfile & { customer?: unknown }>('/v1/invoices', { status: 'uncollectible' }),
 		chargesRead,
 	]);
 	const subsBy = groupBy(subscriptions, (s) => idOf(s.customer));

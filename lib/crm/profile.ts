@@ -20,6 +20,7 @@
  * a churned customer scores 100.
  */
 import { currencyExponent } from '../money/currency';
+import { idOf } from '../ids';
 import { isoSeconds } from '../iso';
 import { customerMrr, type SubscriptionLike } from './mrr';
 
@@ -175,12 +176,6 @@ const FREE_MAIL = new Set([
 	'gmail.com', 'googlemail.com', 'yahoo.com', 'yahoo.co.uk', 'hotmail.com', 'outlook.com', 'live.com', 'msn.com', 'icloud.com', 'me.com', 'mac.com', 'aol.com',
 	'proton.me', 'protonmail.com', 'gmx.de', 'gmx.net', 'web.de', 'mail.ru', 'yandex.ru', 'qq.com', '163.com', 'zoho.com', 'fastmail.com',
 ]);
-
-function idOf(value: unknown): string | undefined {
-	if (typeof value === 'string' && value !== '') return value;
-	if (typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string') return (value as { id: string }).id;
-	return undefined;
-}
 
 /** A bare host name from a URL or domain (`https://www.Acme.com/x` gives `acme.com`), or null. */
 export function normalizeDomain(value: unknown): string | null {

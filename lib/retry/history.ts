@@ -30,6 +30,7 @@
  * - A charge after the invoice was paid (there is none in Stripe; a refund is not a charge) would
  *   still count as a retry; a charge without a `created` time cannot exist and is ignored.
  */
+import { idOf } from '../ids';
 import { classifyDecline, fromCharge, toAttempt } from './declines';
 import type { TrainingAttempt } from './model';
 import { sameCard, type Attempt, type CardRef } from './networkRules';
@@ -99,12 +100,6 @@ export interface TrainingHistory {
 	firstCharges: number;
 	/** Charges in `[from, to)` tied to no invoice read (one-off payments, invoices older than the lookback). */
 	skipped: number;
-}
-
-function idOf(v: unknown): string | undefined {
-	if (typeof v === 'string' && v) return v;
-	if (v && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string') return (v as { id: string }).id;
-	return undefined;
 }
 
 function customerObject(v: unknown): HistoryCustomer | undefined {

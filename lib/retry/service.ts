@@ -26,6 +26,7 @@ import { attemptFeatures, update, type RetryModel } from './model';
 import { type Attempt, type CardRef, type NetworkRuleOptions } from './networkRules';
 import { retryPayment, type RetryPaymentResult } from './pay';
 import { planRetry, type PlanCard, type PlanRetryInput, type RetryPlan } from './plan';
+import { idOf, isRecord } from '../ids';
 import { isoSeconds } from '../iso';
 
 const DAY = 86_400;
@@ -93,16 +94,6 @@ export interface InvoiceContext {
 	firstFailureAt?: number;
 	/** The default payment method changed since the failure: `failure` and `card` are the new card's, with no decline. */
 	cardChanged: boolean;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function idOf(value: unknown): string | undefined {
-	if (typeof value === 'string' && value !== '') return value;
-	if (isRecord(value) && typeof value.id === 'string') return value.id;
-	return undefined;
 }
 
 /**

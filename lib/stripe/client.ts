@@ -290,6 +290,13 @@ export class StripeClient {
 		}
 	}
 
+	/** Every object of a list endpoint, as an array (pages as {@link list} reads them). */
+	async listAll<T extends { id: string }>(path: string, params: ListParams = {}, options?: RequestOptions): Promise<T[]> {
+		const out: T[] = [];
+		for await (const item of this.list<T>(path, params, options)) out.push(item);
+		return out;
+	}
+
 	/**
 	 * Iterates every object of a v2 list endpoint (e.g. `/v2/core/events`): the first page with
 	 * `params`, then each `next_page_url` as Stripe returns it (a path whose query carries the page

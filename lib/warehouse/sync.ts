@@ -222,9 +222,7 @@ async function complete(client: StripeClient, def: TableDef, objects: Obj[]): Pr
 		for (let i = 0; i < lacking.length; i += 8) {
 			await Promise.all(
 				lacking.slice(i, i + 8).map(async (o) => {
-					const payments: Obj[] = [];
-					for await (const p of client.list<Obj & { id: string }>('/v1/invoice_payments', { invoice: String(o.id) })) payments.push(p);
-					withPayments.set(String(o.id), payments);
+					withPayments.set(String(o.id), await client.listAll<Obj & { id: string }>('/v1/invoice_payments', { invoice: String(o.id) }));
 				}),
 			);
 		}
@@ -238,10 +236,8 @@ async function complete(client: StripeClient, def: TableDef, objects: Obj[]): Pr
 			out.push(o);
 			continue;
 		}
-		const data: Obj[] = [];
 		const path = def.name === 'invoices' ? encodePath`/v1/invoices/${String(o.id)}/lines` : '/v1/subscription_items';
-		const params = def.name === 'invoices' ? {} : { subscription: String(o.id) };
-		for await (const x of client.list<Obj & { id: string }>(path, params)) data.push(x);
+		const data = await client.listAll<Obj & { id: string }>(path, def.name === 'invoices' ? {} : { subscription: String(o.id) });
 		out.push({ ...o, [nested]: { ...list, has_more: false, data } });
 	}
 	return out;
@@ -254,8 +250,7 @@ async function withLineItems(client: StripeClient, sessions: Obj[]): Promise<Obj
 	for (let k = 0; k < lacking.length; k += 8) {
 		await Promise.all(
 			lacking.slice(k, k + 8).map(async ({ o, i }) => {
-				const data: Obj[] = [];
-				for await (const x of client.list<Obj & { id: string }>(encodePath`/v1/checkout/sessions/${String(o.id)}/line_items`)) data.push(x);
+				const data = await client.listAll<Obj & { id: string }>(encodePath`/v1/checkout/sessions/${String(o.id)}/line_items`);
 				out[i] = { ...o, line_items: { object: 'list', data, has_more: false } };
 			}),
 		);
