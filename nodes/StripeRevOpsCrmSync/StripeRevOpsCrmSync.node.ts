@@ -266,6 +266,7 @@ export class StripeRevOpsCrmSync implements INodeType {
 						...mapping(options),
 						groupName: options.groupName ? String(options.groupName) : undefined,
 						groupLabel: options.groupLabel ? String(options.groupLabel) : undefined,
+						usageSignal: options.usageSignal !== false,
 					}) as unknown as IDataObject[];
 				},
 			},

@@ -137,6 +137,7 @@ export const properties: INodeProperties[] = [
 		options: [
 			{ displayName: 'Group Label', name: 'groupLabel', type: 'string', default: 'Stripe RevOps', description: 'The property group\'s label in the CRM' },
 			{ displayName: 'Group Name', name: 'groupName', type: 'string', default: 'stripe_revops', description: 'The property group\'s internal name' },
+			{ displayName: 'Usage Signal Properties', name: 'usageSignal', type: 'boolean', default: true, description: 'Whether to also describe the usage-signal properties (usage status, % of included units, period start) that the revenue-ops pipeline writes from Get Usage Summary' },
 			...mappingOptions,
 		],
 	},

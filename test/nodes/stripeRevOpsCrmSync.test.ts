@@ -268,3 +268,18 @@ test('CRM Schema: the property group and definitions in HubSpot\'s shape, compan
 	expect(companies.properties.inputs.find((p) => p.name === 'stripe_domain')).toMatchObject({ hasUniqueValue: true, type: 'string' });
 	expect(contacts.properties.inputs.find((p) => p.name === 'stripe_domain')).toBeUndefined();
 });
+
+test('CRM Schema: the usage-signal properties the pipeline writes, unless turned off', async () => {
+	const usageNames = ['stripe_usage_status', 'stripe_usage_percent_of_included', 'stripe_usage_period_start'];
+	const out = await run({ operation: 'crmSchema', objects: 'contactsAndCompanies' });
+	for (const item of out.items) {
+		const inputs = (item.json as unknown as { properties: { inputs: IDataObject[] } }).properties.inputs;
+		expect(inputs.filter((p) => usageNames.includes(String(p.name))).map((p) => p.name)).toEqual(usageNames);
+		const status = inputs.find((p) => p.name === 'stripe_usage_status')!;
+		expect((status.options as IDataObject[]).map((o) => o.value)).toEqual(['within', 'approaching', 'overAllowance', 'noAllowance']);
+		expect(new Set(inputs.map((p) => p.displayOrder)).size).toBe(inputs.length);
+	}
+	const off = await run({ operation: 'crmSchema', objects: 'contacts', schemaOptions: { usageSignal: false } });
+	const offInputs = (off.items[0].json as unknown as { properties: { inputs: IDataObject[] } }).properties.inputs;
+	expect(offInputs.filter((p) => String(p.name).startsWith('stripe_usage_'))).toEqual([]);
+});
