@@ -30,6 +30,7 @@ import { meterUsage } from './resources/meters';
 import { createDispute, fxDrift, refundCharge, resolveDispute, startOfDay } from './resources/payments';
 import { schedulePayouts } from './resources/balance';
 import { GLOBAL_TEST_CLOCK_ID } from './resources/testClocks';
+import type { DeclineCode } from './scenario';
 import type { World, Meter } from './world';
 
 const DAY = 86400;
@@ -133,6 +134,9 @@ const MARKETS: Market[] = [
 const EU_B2B_COUNTRIES = new Set(['DE', 'FR']);
 const EU_REVERSE_CHARGE_SHARE = 0.2;
 
+/** The catalog's currencies. */
+const CURRENCIES = ['usd', 'eur', 'gbp', 'cad', 'aud'] as const;
+
 /** List prices per plan in minor units; yearly = 10 × monthly. */
 const PLANS = [
 	{ key: 'starter', name: 'Starter', monthly: { usd: 1900, eur: 1800, gbp: 1600, cad: 2500, aud: 2900 }, weight: 50, metered: false },
@@ -177,44 +181,7 @@ export async function seedBusiness(w: World, o: SeedOptions): Promise<SeedReport
 	});
 	schedulePayouts(w, start);
 
-	// Catalog
-	const meterId = w.id('mtr_test', 32);
-	const meter: Meter = {
-		id: meterId,
-		object: 'billing.meter',
-		created: start,
-		customer_mapping: { event_payload_key: 'stripe_customer_id', type: 'by_id' },
-		default_aggregation: { formula: 'sum' },
-		display_name: 'API requests',
-		event_name: 'api_requests',
-		event_time_window: null,
-		livemode: false,
-		status: 'active',
-		status_transitions: { deactivated_at: null },
-		updated: start,
-		value_settings: { event_payload_key: 'value' },
-	};
-	w.meters.add(meter);
-	const usageProduct = createProduct(w, params({ name: 'API requests', unit_label: 'request', metadata: { plan: 'usage' } }));
-	const usagePrice: Record<string, Stripe.Price> = {};
-	for (const cur of ['usd', 'eur', 'gbp', 'cad', 'aud']) {
-		usagePrice[cur] = buildPrice(w, params({ currency: cur, unit_amount_decimal: '0.2', recurring: { interval: 'month', usage_type: 'metered', meter: meterId }, lookup_key: `api_requests_${cur}` }), usageProduct.id);
-	}
-	const yearlyUsage: Record<string, Stripe.Price> = {};
-	for (const cur of ['usd', 'eur', 'gbp', 'cad', 'aud']) {
-		yearlyUsage[cur] = buildPrice(w, params({ currency: cur, unit_amount_decimal: '0.2', recurring: { interval: 'year', usage_type: 'metered', meter: meterId }, lookup_key: `api_requests_${cur}_yearly` }), usageProduct.id);
-	}
-	const planPrices = new Map<string, Stripe.Price>();
-	for (const plan of PLANS) {
-		const prod = createProduct(w, params({ name: plan.name, metadata: { plan: plan.key } }));
-		for (const [cur, amount] of Object.entries(plan.monthly)) {
-			planPrices.set(`${plan.key}:${cur}:month`, buildPrice(w, params({ currency: cur, unit_amount: amount, recurring: { interval: 'month' }, lookup_key: `${plan.key}_${cur}_monthly`, nickname: `${plan.name} monthly` }), prod.id));
-			planPrices.set(`${plan.key}:${cur}:year`, buildPrice(w, params({ currency: cur, unit_amount: amount * 10, recurring: { interval: 'year' }, lookup_key: `${plan.key}_${cur}_yearly`, nickname: `${plan.name} yearly` }), prod.id));
-		}
-		prod.default_price = planPrices.get(`${plan.key}:usd:month`)?.id ?? null;
-	}
-	const seats = createProduct(w, params({ name: 'Team seats (weekly)', metadata: { plan: 'seats' } }));
-	const weekly = buildPrice(w, params({ currency: 'usd', unit_amount: 900, recurring: { interval: 'week' }, lookup_key: 'seats_usd_weekly' }), seats.id);
+	const catalog = seedCatalog(w, start);
 
 	// Customers and their subscriptions, signing up over the period (60% in the first week).
 	const meteredSubs: { customer: string; volume: number; sub: Stripe.Subscription }[] = [];
@@ -223,42 +190,8 @@ export async function seedBusiness(w: World, o: SeedOptions): Promise<SeedReport
 	for (let i = 0; i < o.customers; i++) {
 		const at = r.chance(0.6) ? start + r.int(7 * DAY) : start + r.int(Math.max(1, span - DAY));
 		w.clock.schedule(at, () => {
-			const m = weightedMarket(r.next());
-			const place = m.places[Number(r.weighted(Object.fromEntries(m.places.map((p, k) => [String(k), p.weight]))))];
-			const first = r.pick(FIRST);
-			const last = r.pick(LAST);
-			const company = r.pick(COMPANY);
-			const reverseCharge = EU_B2B_COUNTRIES.has(m.country) && taxRng.chance(EU_REVERSE_CHARGE_SHARE);
-			const c = createCustomer(
-				w,
-				params({
-					name: `${first} ${last}`,
-					email: `${first}.${last}${i}@${company.toLowerCase()}.example`.toLowerCase(),
-					description: `${company} ${r.pick(['GmbH', 'Inc.', 'Ltd', 'SAS', 'Pty Ltd', 'LLC'])}`,
-					address: { line1: `${r.range(1, 240)} ${r.pick(['Market', 'High', 'Haupt', 'King', 'Harbour'])} Street`, city: place.city, country: m.country, ...(place.state ? { state: place.state } : {}), postal_code: String(r.range(10000, 99999)) },
-					preferred_locales: [m.locale],
-					metadata: { crm_id: `crm_${(100000 + i).toString(36)}`, segment: r.pick(['smb', 'mid_market', 'enterprise']) },
-					...(reverseCharge ? { tax_exempt: 'reverse' } : {}),
-				}),
-				{ testClock: GLOBAL_TEST_CLOCK_ID },
-			);
-			const brand = r.weighted({ visa: 55, mastercard: 35, amex: 10 });
-			const pm = createCardPaymentMethod(w, null, { brand, last4: String(r.range(1000, 9999)), country: m.country, name: c.name, email: c.email });
-			pm.customer = c.id;
-			c.invoice_settings.default_payment_method = pm.id;
-			const plan = PLANS[r.weighted({ 0: PLANS[0].weight, 1: PLANS[1].weight, 2: PLANS[2].weight } as Record<'0' | '1' | '2', number>) as unknown as number];
-			const interval = r.chance(0.2) ? 'year' : 'month';
-			const price = planPrices.get(`${plan.key}:${m.currency}:${interval}`) as Stripe.Price;
-			const items: Record<string, unknown>[] = [{ price: price.id, quantity: plan.key === 'business' ? r.range(1, 5) : 1 }];
-			if (plan.metered) items.push({ price: (interval === 'year' ? yearlyUsage : usagePrice)[m.currency].id });
-			let sub: Stripe.Subscription;
-			if (m.currency === 'usd' && r.chance(0.05)) {
-				sub = createSubscription(w, params({ customer: c.id, items: [{ price: weekly.id, quantity: r.range(2, 20) }], automatic_tax: { enabled: true } }));
-			} else {
-				sub = createSubscription(w, params({ customer: c.id, items, ...(r.chance(0.15) ? { trial_period_days: 14 } : {}), metadata: { plan: plan.key }, automatic_tax: { enabled: true } }));
-			}
-			if (plan.metered) meteredSubs.push({ customer: c.id, volume: r.range(200, 20000), sub });
-			seedCompletedSession(w, checkoutRng, c, sub, m.country, plan.key);
+			const made = signUpCustomer(w, catalog, { r, taxRng, checkoutRng }, i);
+			if (made.volume !== null) meteredSubs.push({ customer: made.customer.id, volume: made.volume, sub: made.subscription });
 		});
 	}
 	seedAbandonedSessions(w, checkoutRng, o.customers, start, end);
@@ -273,7 +206,7 @@ export async function seedBusiness(w: World, o: SeedOptions): Promise<SeedReport
 			for (const ms of meteredSubs) {
 				if (ms.sub.status === 'canceled') continue;
 				const v = Math.max(0, Math.round(ms.volume * (0.6 + r.next() * 0.8)));
-				usage.record(meterId, ms.customer, w.now() - r.int(20 * 3600), v, `seed_${usageSeq++}`);
+				usage.record(catalog.meterId, ms.customer, w.now() - r.int(20 * 3600), v, `seed_${usageSeq++}`);
 			}
 			// Refunds and disputes on recent successful charges.
 			const size = w.charges.size();
@@ -296,20 +229,7 @@ export async function seedBusiness(w: World, o: SeedOptions): Promise<SeedReport
 				}
 			}
 			// Customers with dead cards sometimes add a new one (then the next retry recovers the invoice).
-			for (const inv of w.invoices.values()) {
-				if (inv.status !== 'open' || inv.next_payment_attempt === null) continue;
-				const cust = w.customers.get(inv.customer as string);
-				const pmId = cust?.invoice_settings.default_payment_method as string | null;
-				if (!cust || !pmId) continue;
-				const cond = w.scenario.conditionOf(pmId);
-				if (cond === 'expired_card' || cond === 'lost_card' || cond === 'stolen_card') hardDeclined.add(cust.id);
-				if (hardDeclined.has(cust.id) && r.chance(0.25)) {
-					const pm = createCardPaymentMethod(w, null, { brand: 'visa', last4: String(r.range(1000, 9999)), country: cust.address?.country ?? 'US', name: cust.name, email: cust.email });
-					pm.customer = cust.id;
-					w.update('customer.updated', cust, (c) => (c.invoice_settings = { ...c.invoice_settings, default_payment_method: pm.id }));
-					hardDeclined.delete(cust.id);
-				}
-			}
+			replaceDeadCards(w, r, hardDeclined);
 			// Some churn at period end.
 			for (const ms of meteredSubs) {
 				if (ms.sub.status === 'active' && !ms.sub.cancel_at_period_end && r.chance(0.0015)) {
@@ -367,6 +287,189 @@ export async function seedBusiness(w: World, o: SeedOptions): Promise<SeedReport
 		startedAt: start,
 		elapsedMs: Date.now() - t0,
 	};
+}
+
+/** The seeded catalog: plans per plan, currency and interval, metered API requests (monthly and yearly), weekly seats. */
+export interface SeedCatalog {
+	meterId: string;
+	/** Keyed `plan:currency:interval`, e.g. `pro:eur:month`. */
+	planPrices: Map<string, Stripe.Price>;
+	/** Metered API-request prices by currency (monthly, and yearly for yearly plans). */
+	usagePrice: Record<string, Stripe.Price>;
+	yearlyUsage: Record<string, Stripe.Price>;
+	weekly: Stripe.Price;
+}
+
+/** Products, prices and the `api_requests` meter of the seeded business, created at `start`. */
+export function seedCatalog(w: World, start: number): SeedCatalog {
+	const meterId = w.id('mtr_test', 32);
+	const meter: Meter = {
+		id: meterId,
+		object: 'billing.meter',
+		created: start,
+		customer_mapping: { event_payload_key: 'stripe_customer_id', type: 'by_id' },
+		default_aggregation: { formula: 'sum' },
+		display_name: 'API requests',
+		event_name: 'api_requests',
+		event_time_window: null,
+		livemode: false,
+		status: 'active',
+		status_transitions: { deactivated_at: null },
+		updated: start,
+		value_settings: { event_payload_key: 'value' },
+	};
+	w.meters.add(meter);
+	const usageProduct = createProduct(w, params({ name: 'API requests', unit_label: 'request', metadata: { plan: 'usage' } }));
+	const usagePrice: Record<string, Stripe.Price> = {};
+	for (const cur of CURRENCIES) {
+		usagePrice[cur] = buildPrice(w, params({ currency: cur, unit_amount_decimal: '0.2', recurring: { interval: 'month', usage_type: 'metered', meter: meterId }, lookup_key: `api_requests_${cur}` }), usageProduct.id);
+	}
+	const yearlyUsage: Record<string, Stripe.Price> = {};
+	for (const cur of CURRENCIES) {
+		yearlyUsage[cur] = buildPrice(w, params({ currency: cur, unit_amount_decimal: '0.2', recurring: { interval: 'year', usage_type: 'metered', meter: meterId }, lookup_key: `api_requests_${cur}_yearly` }), usageProduct.id);
+	}
+	const planPrices = new Map<string, Stripe.Price>();
+	for (const plan of PLANS) {
+		const prod = createProduct(w, params({ name: plan.name, metadata: { plan: plan.key } }));
+		for (const [cur, amount] of Object.entries(plan.monthly)) {
+			planPrices.set(`${plan.key}:${cur}:month`, buildPrice(w, params({ currency: cur, unit_amount: amount, recurring: { interval: 'month' }, lookup_key: `${plan.key}_${cur}_monthly`, nickname: `${plan.name} monthly` }), prod.id));
+			planPrices.set(`${plan.key}:${cur}:year`, buildPrice(w, params({ currency: cur, unit_amount: amount * 10, recurring: { interval: 'year' }, lookup_key: `${plan.key}_${cur}_yearly`, nickname: `${plan.name} yearly` }), prod.id));
+		}
+		prod.default_price = planPrices.get(`${plan.key}:usd:month`)?.id ?? null;
+	}
+	const seats = createProduct(w, params({ name: 'Team seats (weekly)', metadata: { plan: 'seats' } }));
+	const weekly = buildPrice(w, params({ currency: 'usd', unit_amount: 900, recurring: { interval: 'week' }, lookup_key: 'seats_usd_weekly' }), seats.id);
+	return { meterId, planPrices, usagePrice, yearlyUsage, weekly };
+}
+
+/** The seeded catalog found by its lookup keys and meter (null when the sandbox was not seeded, or it was changed). */
+export function findCatalog(w: World): SeedCatalog | null {
+	const byKey = new Map<string, Stripe.Price>();
+	for (const p of w.prices.values()) if (p.lookup_key && p.active) byKey.set(p.lookup_key, p);
+	let meterId: string | null = null;
+	for (const m of w.meters.values()) if (m.event_name === 'api_requests' && m.status === 'active') meterId = m.id;
+	const weekly = byKey.get('seats_usd_weekly');
+	if (!meterId || !weekly) return null;
+	const planPrices = new Map<string, Stripe.Price>();
+	const usagePrice: Record<string, Stripe.Price> = {};
+	const yearlyUsage: Record<string, Stripe.Price> = {};
+	for (const cur of CURRENCIES) {
+		const monthlyUsage = byKey.get(`api_requests_${cur}`);
+		const yearly = byKey.get(`api_requests_${cur}_yearly`);
+		if (!monthlyUsage || !yearly) return null;
+		usagePrice[cur] = monthlyUsage;
+		yearlyUsage[cur] = yearly;
+		for (const plan of PLANS) {
+			const month = byKey.get(`${plan.key}_${cur}_monthly`);
+			const year = byKey.get(`${plan.key}_${cur}_yearly`);
+			if (!month || !year) return null;
+			planPrices.set(`${plan.key}:${cur}:month`, month);
+			planPrices.set(`${plan.key}:${cur}:year`, year);
+		}
+	}
+	return { meterId, planPrices, usagePrice, yearlyUsage, weekly };
+}
+
+/** The random streams a sign-up draws from: the business, tax choices and its Checkout Session. */
+export interface SignupRngs {
+	r: Rng;
+	taxRng: Rng;
+	checkoutRng: Rng;
+}
+
+export interface Signup {
+	customer: Stripe.Customer;
+	subscription: Stripe.Subscription;
+	paymentMethod: Stripe.PaymentMethod;
+	plan: (typeof PLANS)[number]['key'];
+	/** True for the weekly team-seats subscription (drawn for some USD customers instead of the plan). */
+	seats: boolean;
+	country: string;
+	currency: string;
+	/** Typical daily API requests of a customer on a metered plan (null otherwise). */
+	volume: number | null;
+}
+
+/**
+ * One sign-up as the seed makes them: a customer in a market (address, locale, CRM metadata; on the global test clock),
+ * a card, a subscription (plan, interval, seats, trial, automatic tax) and the Checkout Session it came from.
+ * `i` numbers the customer (email, `crm_id`). `decline` puts the new card into that decline condition of the
+ * scenario before the first payment (the traffic's failing sign-ups); the seed never passes it.
+ */
+export function signUpCustomer(w: World, catalog: SeedCatalog, rngs: SignupRngs, i: number, opts: { decline?: DeclineCode } = {}): Signup {
+	const { r, taxRng, checkoutRng } = rngs;
+	const { planPrices, usagePrice, yearlyUsage, weekly } = catalog;
+	const m = weightedMarket(r.next());
+	const place = m.places[Number(r.weighted(Object.fromEntries(m.places.map((p, k) => [String(k), p.weight]))))];
+	const first = r.pick(FIRST);
+	const last = r.pick(LAST);
+	const company = r.pick(COMPANY);
+	const reverseCharge = EU_B2B_COUNTRIES.has(m.country) && taxRng.chance(EU_REVERSE_CHARGE_SHARE);
+	const c = createCustomer(
+		w,
+		params({
+			name: `${first} ${last}`,
+			email: `${first}.${last}${i}@${company.toLowerCase()}.example`.toLowerCase(),
+			description: `${company} ${r.pick(['GmbH', 'Inc.', 'Ltd', 'SAS', 'Pty Ltd', 'LLC'])}`,
+			address: { line1: `${r.range(1, 240)} ${r.pick(['Market', 'High', 'Haupt', 'King', 'Harbour'])} Street`, city: place.city, country: m.country, ...(place.state ? { state: place.state } : {}), postal_code: String(r.range(10000, 99999)) },
+			preferred_locales: [m.locale],
+			metadata: { crm_id: `crm_${(100000 + i).toString(36)}`, segment: r.pick(['smb', 'mid_market', 'enterprise']) },
+			...(reverseCharge ? { tax_exempt: 'reverse' } : {}),
+		}),
+		{ testClock: GLOBAL_TEST_CLOCK_ID },
+	);
+	const brand = r.weighted({ visa: 55, mastercard: 35, amex: 10 });
+	const pm = createCardPaymentMethod(w, null, { brand, last4: String(r.range(1000, 9999)), country: m.country, name: c.name, email: c.email });
+	pm.customer = c.id;
+	c.invoice_settings.default_payment_method = pm.id;
+	if (opts.decline) w.scenario.setCondition(pm.id, opts.decline, w.now());
+	const plan = PLANS[r.weighted({ 0: PLANS[0].weight, 1: PLANS[1].weight, 2: PLANS[2].weight } as Record<'0' | '1' | '2', number>) as unknown as number];
+	const interval = r.chance(0.2) ? 'year' : 'month';
+	const price = planPrices.get(`${plan.key}:${m.currency}:${interval}`) as Stripe.Price;
+	const items: Record<string, unknown>[] = [{ price: price.id, quantity: plan.key === 'business' ? r.range(1, 5) : 1 }];
+	if (plan.metered) items.push({ price: (interval === 'year' ? yearlyUsage : usagePrice)[m.currency].id });
+	let sub: Stripe.Subscription;
+	let seats = false;
+	if (m.currency === 'usd' && r.chance(0.05)) {
+		seats = true;
+		sub = createSubscription(w, params({ customer: c.id, items: [{ price: weekly.id, quantity: r.range(2, 20) }], automatic_tax: { enabled: true } }));
+	} else {
+		sub = createSubscription(w, params({ customer: c.id, items, ...(r.chance(0.15) ? { trial_period_days: 14 } : {}), metadata: { plan: plan.key }, automatic_tax: { enabled: true } }));
+	}
+	const volume = plan.metered ? r.range(200, 20000) : null;
+	seedCompletedSession(w, checkoutRng, c, sub, m.country, plan.key);
+	return { customer: c, subscription: sub, paymentMethod: pm, plan: plan.key, seats, country: m.country, currency: m.currency, volume };
+}
+
+/** A customer adds a new card and makes it the default (their next payment uses it). */
+export function addNewCard(w: World, r: Rng, cust: Stripe.Customer): Stripe.PaymentMethod {
+	const pm = createCardPaymentMethod(w, null, { brand: 'visa', last4: String(r.range(1000, 9999)), country: cust.address?.country ?? 'US', name: cust.name, email: cust.email });
+	pm.customer = cust.id;
+	w.update('customer.updated', cust, (c) => (c.invoice_settings = { ...c.invoice_settings, default_payment_method: pm.id }));
+	return pm;
+}
+
+/**
+ * Customers with dead cards (expired, lost, stolen) and an open invoice still being retried sometimes add a new one
+ * (`share` each time this runs), so the next automatic retry recovers the invoice. `hardDeclined` carries who has a
+ * dead card from one run to the next. Returns the customers who added a card.
+ */
+export function replaceDeadCards(w: World, r: Rng, hardDeclined: Set<string>, share = 0.25): Stripe.Customer[] {
+	const replaced: Stripe.Customer[] = [];
+	for (const inv of w.invoices.values()) {
+		if (inv.status !== 'open' || inv.next_payment_attempt === null) continue;
+		const cust = w.customers.get(inv.customer as string);
+		const pmId = cust?.invoice_settings.default_payment_method as string | null;
+		if (!cust || !pmId) continue;
+		const cond = w.scenario.conditionOf(pmId);
+		if (cond === 'expired_card' || cond === 'lost_card' || cond === 'stolen_card') hardDeclined.add(cust.id);
+		if (hardDeclined.has(cust.id) && r.chance(share)) {
+			addNewCard(w, r, cust);
+			hardDeclined.delete(cust.id);
+			replaced.push(cust);
+		}
+	}
+	return replaced;
 }
 
 /** The Checkout Session a seeded customer signed up through: created minutes before its subscription, completed with it. */

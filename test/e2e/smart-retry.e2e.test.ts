@@ -20,12 +20,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import * as path from 'node:path';
 
 import Stripe from 'stripe';
 
 import { GLOBAL_TEST_CLOCK_ID, startSandbox, type Sandbox } from '../../sandbox';
+import { startSmtp, type SmtpServer } from '../../sandbox/outbox';
 import { startRecordingServer, type RecordingServer } from '../helpers/recordingServer';
 import { ROOT, startN8n, type N8nInstance } from './helpers/n8n';
 import { loadFixture } from './helpers/package';
@@ -73,107 +73,6 @@ function template(file: string, replace: Array<[string, string]>): WorkflowJson 
 	let text = readFileSync(path.join(ROOT, 'workflows', file), 'utf8');
 	for (const [from, to] of replace) text = text.split(from).join(to);
 	return JSON.parse(text) as WorkflowJson;
-}
-
-// --- A minimal SMTP server (no auth, no TLS) that keeps every message. ---
-
-interface Mail {
-	from: string;
-	to: string[];
-	raw: string;
-	subject: string;
-	/** The message with quoted-printable soft breaks and escapes undone (good enough to find a link in it). */
-	decoded: string;
-}
-
-interface SmtpServer {
-	port: number;
-	mails: Mail[];
-	close(): Promise<void>;
-}
-
-function decodeQuotedPrintable(text: string): string {
-	const bytes = text.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-	return Buffer.from(bytes, 'latin1').toString('utf8');
-}
-
-function decodeHeader(value: string): string {
-	return value.replace(/=\?([^?]+)\?([BQbq])\?([^?]*)\?=\s*/g, (_m, _charset: string, encoding: string, data: string) =>
-		encoding.toUpperCase() === 'B' ? Buffer.from(data, 'base64').toString('utf8') : decodeQuotedPrintable(data.replace(/_/g, ' ')),
-	);
-}
-
-function parseMail(from: string, to: string[], raw: string): Mail {
-	const [head] = raw.split(/\r\n\r\n/);
-	const unfolded = head.replace(/\r\n[ \t]+/g, ' ');
-	const subjectLine = unfolded.split('\r\n').find((line) => /^subject:/i.test(line)) ?? '';
-	return { from, to, raw, subject: decodeHeader(subjectLine.replace(/^subject:\s*/i, '')).trim(), decoded: decodeQuotedPrintable(raw) };
-}
-
-async function startSmtp(): Promise<SmtpServer> {
-	const mails: Mail[] = [];
-	const sockets = new Set<Socket>();
-	const server: NetServer = createNetServer((socket) => {
-		sockets.add(socket);
-		socket.on('close', () => sockets.delete(socket));
-		socket.on('error', () => undefined);
-		let buffer = '';
-		let inData = false;
-		let from = '';
-		let to: string[] = [];
-		const reply = (line: string) => socket.write(`${line}\r\n`);
-		reply('220 127.0.0.1 ESMTP e2e');
-		socket.on('data', (chunk: Buffer) => {
-			buffer += chunk.toString('latin1');
-			for (;;) {
-				if (inData) {
-					const end = buffer.indexOf('\r\n.\r\n');
-					if (end === -1) return;
-					const raw = Buffer.from(buffer.slice(0, end).replace(/\r\n\.\./g, '\r\n.'), 'latin1').toString('utf8');
-					buffer = buffer.slice(end + 5);
-					inData = false;
-					mails.push(parseMail(from, to, raw));
-					from = '';
-					to = [];
-					reply('250 OK: queued');
-					continue;
-				}
-				const newline = buffer.indexOf('\r\n');
-				if (newline === -1) return;
-				const line = buffer.slice(0, newline);
-				buffer = buffer.slice(newline + 2);
-				const verb = line.slice(0, 4).toUpperCase();
-				if (verb === 'EHLO') {
-					reply('250-127.0.0.1');
-					reply('250-8BITMIME');
-					reply('250 SMTPUTF8');
-				} else if (verb === 'HELO') reply('250 127.0.0.1');
-				else if (verb === 'MAIL') {
-					from = /<([^>]*)>/.exec(line)?.[1] ?? '';
-					reply('250 OK');
-				} else if (verb === 'RCPT') {
-					to.push(/<([^>]*)>/.exec(line)?.[1] ?? '');
-					reply('250 OK');
-				} else if (verb === 'DATA') {
-					inData = true;
-					reply('354 End data with <CR><LF>.<CR><LF>');
-				} else if (verb === 'QUIT') {
-					reply('221 Bye');
-					socket.end();
-				} else reply('250 OK');
-			}
-		});
-	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	return {
-		port: (server.address() as AddressInfo).port,
-		mails,
-		close: () =>
-			new Promise<void>((resolve) => {
-				for (const socket of sockets) socket.destroy();
-				server.close(() => resolve());
-			}),
-	};
 }
 
 // --- Stripe side ---
