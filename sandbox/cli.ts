@@ -2,10 +2,11 @@
  * npm run sandbox -- [--seed 42] [--customers 500] [--months 12] [--balance-transactions 1000000]
  *                    [--port 12111] [--key sk_test_...] [--rate-limit live|sandbox|off] [--latency stripe|<ms>]
  *                    [--error-rate 0.01] [--rate-limit-rate 0.01] [--drop-rate 0.01] [--lost-response-rate 0.01]
- *                    [--error-after-work-rate 0.01] [--clock live|frozen] [--scenario FILE.json]
+ *                    [--error-after-work-rate 0.01] [--clock live|frozen] [--scenario FILE.json] [--traffic 600]
  */
 import { readFileSync } from 'node:fs';
 import { startSandbox, stripeLikeLatency, API_VERSION, GLOBAL_TEST_CLOCK_ID, type SandboxOptions } from './index';
+import { startTraffic } from './traffic';
 
 const HELP = `Stripe sandbox: a stateful Stripe-compatible server on 127.0.0.1.
 
@@ -22,6 +23,9 @@ Options:
   --error-rate X, --rate-limit-rate X, --drop-rate X   injected fault shares (0..1) before any work
   --lost-response-rate X, --error-after-work-rate X     injected fault shares (0..1) after the work (saved for the idempotency key)
   --scenario FILE            JSON merged over the default ScenarioParams (sandbox/scenario.ts, mergeScenario)
+  --traffic SPEED            live traffic (sandbox/traffic.ts): a frozen clock moved SPEED sandbox seconds per real
+                             second (600 = a day in 2.4 min), with sign-ups, declines, recoveries, churn and usage;
+                             0 = off (default)
   --help                     this text
 `;
 
@@ -63,15 +67,18 @@ async function main(): Promise<void> {
 		process.stdout.write(HELP);
 		return;
 	}
-	const known = ['seed', 'customers', 'months', 'balance-transactions', 'port', 'key', 'rate-limit', 'latency', 'error-rate', 'rate-limit-rate', 'drop-rate', 'lost-response-rate', 'error-after-work-rate', 'clock', 'scenario', 'help'];
+	const known = ['seed', 'customers', 'months', 'balance-transactions', 'port', 'key', 'rate-limit', 'latency', 'error-rate', 'rate-limit-rate', 'drop-rate', 'lost-response-rate', 'error-after-work-rate', 'clock', 'scenario', 'traffic', 'help'];
 	for (const k of Object.keys(args)) if (!known.includes(k)) throw new Error(`Unknown option --${k}; see --help.`);
 	const customers = int(args, 'customers', 500);
 	const months = int(args, 'months', 12);
 	const mode = args['rate-limit'] ?? 'live';
 	if (!['live', 'sandbox', 'off'].includes(mode)) throw new Error(`--rate-limit must be live, sandbox or off, got '${mode}'.`);
 	const latency = args.latency;
-	const clock = args.clock ?? 'live';
+	const traffic = args.traffic === undefined ? 0 : Number(args.traffic);
+	if (!(traffic >= 0 && Number.isFinite(traffic))) throw new Error(`--traffic must be a non-negative number of sandbox seconds per real second, got '${args.traffic}'.`);
+	const clock = args.clock ?? (traffic > 0 ? 'frozen' : 'live');
 	if (clock !== 'live' && clock !== 'frozen') throw new Error(`--clock must be live or frozen, got '${clock}'.`);
+	if (traffic > 0 && clock === 'live') throw new Error('--traffic moves the clock itself: it needs --clock frozen (the default with --traffic).');
 	let scenario: SandboxOptions['scenario'];
 	if (args.scenario !== undefined) {
 		try {
@@ -114,8 +121,11 @@ async function main(): Promise<void> {
 				`${r.charges} charges (${r.chargesFailed} declined), ${r.refunds} refunds, ${r.disputes} disputes, ${r.payouts} payouts, ${r.balanceTransactions} balance transactions, ${r.events} events (last 30 days) in ${(r.elapsedMs / 1000).toFixed(1)} s.`,
 		);
 	}
+	const live = traffic > 0 ? startTraffic(sb, { speed: traffic, onActivity: (a) => a.kind === 'error' && process.stderr.write(`sandbox: traffic: ${a.message}\n`) }) : null;
+	if (live) lines.push('', `Live traffic: ${traffic} sandbox seconds per real second (a sandbox day in ${86400 / traffic < 120 ? `${(86400 / traffic).toFixed(1)} s` : `${(86400 / traffic / 60).toFixed(1)} min`}): sign-ups, declines, recoveries, churn, usage, renewals and payouts.`);
 	process.stdout.write(lines.join('\n') + '\n');
 	const stop = () => {
+		live?.stop();
 		void sb.close().then(() => process.exit(0));
 	};
 	process.on('SIGINT', stop);
