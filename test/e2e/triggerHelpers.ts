@@ -132,3 +132,47 @@ export async function inFlight<T>(tasks: Array<() => Promise<T>>, concurrency: n
 	await Promise.all(Array.from({ length: Math.min(concurrency, tasks.length) }, worker));
 	return results;
 }
+
+export interface ExecutionSummary {
+	id: string;
+	status: string;
+	mode?: string;
+	workflowId?: string;
+}
+
+/** The workflow's newest 100 executions as n8n's REST list shows them (running and waiting ones included). */
+export async function listExecutions(n8n: N8nInstance, workflowId: string): Promise<ExecutionSummary[]> {
+	const filter = encodeURIComponent(JSON.stringify({ workflowId }));
+	return (await n8n.rest<{ results: ExecutionSummary[] }>('GET', `/rest/executions?filter=${filter}&limit=100`)).results;
+}
+
+const UNFINISHED = ['new', 'running', 'waiting'];
+
+/** Runs a workflow from one of its triggers as the editor's "Execute workflow" does, and waits for it to end. */
+export async function runFromTrigger(n8n: N8nInstance, reader: ExecutionsReader, workflowId: string, trigger: string): Promise<PublicExecution> {
+	const before = new Set((await listExecutions(n8n, workflowId)).map((e) => e.id));
+	const started = await n8n.rest<{ executionId?: string }>('POST', `/rest/workflows/${workflowId}/run`, { triggerToStartFrom: { name: trigger } });
+	const executionId = await waitFor('the execution to be listed', async () => started?.executionId ?? (await listExecutions(n8n, workflowId)).find((e) => !before.has(e.id))?.id);
+	await waitFor(
+		`execution ${executionId} to finish`,
+		async () => {
+			const found = (await listExecutions(n8n, workflowId)).find((e) => String(e.id) === String(executionId));
+			return found && !UNFINISHED.includes(found.status);
+		},
+		{ timeoutMs: 240_000, intervalMs: 500 },
+	);
+	return (await reader.all(workflowId)).find((e) => String(e.id) === String(executionId))!;
+}
+
+/** Waits until the workflow has at least `count` executions and none is unfinished. */
+export async function settled(n8n: N8nInstance, reader: ExecutionsReader, workflowId: string, count: number, timeoutMs = 120_000): Promise<ExecutionSummary[]> {
+	return waitFor(
+		`${count} executions of ${workflowId} to end`,
+		async () => {
+			if ((await reader.count(workflowId)) < count) return undefined;
+			const list = await listExecutions(n8n, workflowId);
+			return list.every((e) => !UNFINISHED.includes(e.status)) ? list : undefined;
+		},
+		{ timeoutMs, intervalMs: 300 },
+	);
+}
