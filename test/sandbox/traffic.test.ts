@@ -135,6 +135,22 @@ describe('live traffic', () => {
 		}
 	});
 
+	it('at the defaults on the demo business, a payment fails in the first real minute and a payout comes within 3', async () => {
+		const demo = await startSandbox({ seedData: { customers: 300, months: 12 }, seed: 42, clock: 'frozen', now: NOW, rateLimits: false });
+		try {
+			const traffic = startTraffic(demo, { autoStart: false });
+			expect({ speed: traffic.speed, tickMs: traffic.tickMs }).toEqual({ speed: 600, tickMs: 1000 });
+			for (let i = 0; i < 60; i++) await traffic.tick();
+			expect(traffic.stats().paymentsFailed).toBeGreaterThan(0);
+			expect(traffic.stats().signups).toBeGreaterThan(0);
+			for (let i = 60; i < 180; i++) await traffic.tick();
+			expect(traffic.stats().payoutsCreated).toBeGreaterThan(0);
+			traffic.stop();
+		} finally {
+			await demo.close();
+		}
+	});
+
 	it('needs a frozen clock and sane options', async () => {
 		const live = await startSandbox({ seed: 1, clock: 'live', rateLimits: false });
 		try {
