@@ -26,7 +26,7 @@ import { GLOBAL_TEST_CLOCK_ID, signWebhookPayload, startSandbox, type Sandbox } 
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../sandbox/hubspot';
 import { ROOT, startN8n, type N8nInstance } from './helpers/n8n';
 import { loadFixture } from './helpers/package';
-import { executionsReader, postRaw, waitFor, type ExecutionsReader, type PublicExecution } from './triggerHelpers';
+import { executionsReader, listExecutions as listExecutionsOf, nodeItems, postRaw, runFromTrigger, waitFor, type ExecutionsReader, type PublicExecution } from './triggerHelpers';
 
 interface WorkflowJson {
 	id: string;
@@ -62,36 +62,12 @@ function template(file: string, replace: Array<[string, string]> = []): Workflow
 	return JSON.parse(text) as WorkflowJson;
 }
 
-function items(execution: PublicExecution, node: string, output = 0): Array<Record<string, unknown>> {
-	return (execution.data.resultData.runData[node] ?? []).flatMap((run) => run.data?.main?.[output] ?? []).map((item) => item.json);
-}
+const items = (execution: PublicExecution, node: string, output = 0) => nodeItems(execution, node, output);
 
-interface ExecutionSummary {
-	id: string;
-	status: string;
-}
 
-/** The newest 100 executions (running ones are among the newest). */
-async function listExecutions(workflowId: string): Promise<ExecutionSummary[]> {
-	const filter = encodeURIComponent(JSON.stringify({ workflowId }));
-	return (await n8n.rest<{ results: ExecutionSummary[] }>('GET', `/rest/executions?filter=${filter}&limit=100`)).results;
-}
+const listExecutions = (workflowId: string) => listExecutionsOf(n8n, workflowId);
 
-/** Runs a workflow from a trigger as the editor's "Execute workflow" does, and waits for the execution to end. */
-async function runFrom(workflow: WorkflowJson, trigger: string): Promise<PublicExecution> {
-	const before = new Set((await listExecutions(workflow.id)).map((e) => e.id));
-	const started = await n8n.rest<{ executionId?: string }>('POST', `/rest/workflows/${workflow.id}/run`, { triggerToStartFrom: { name: trigger } });
-	const executionId = await waitFor('the execution to be listed', async () => started?.executionId ?? (await listExecutions(workflow.id)).find((e) => !before.has(e.id))?.id);
-	await waitFor(
-		`execution ${executionId} to finish`,
-		async () => {
-			const found = (await listExecutions(workflow.id)).find((e) => String(e.id) === String(executionId));
-			return found && !['new', 'running', 'waiting'].includes(found.status);
-		},
-		{ timeoutMs: 240_000, intervalMs: 500 },
-	);
-	return (await executions.all(workflow.id)).find((e) => String(e.id) === String(executionId))!;
-}
+const runFrom = (workflow: WorkflowJson, trigger: string) => runFromTrigger(n8n, executions, workflow.id, trigger);
 
 function contact(email: string): Record<string, string | null> {
 	const found = hubspot.findBy('contacts', 'email', email);

@@ -17,7 +17,7 @@ import { startSandbox, type Sandbox } from '../../sandbox';
 import { startPostgres, type PostgresServer } from '../helpers/postgres';
 import { startRecordingServer, type RecordingServer } from '../helpers/recordingServer';
 import { ROOT, startN8n, type N8nInstance } from './helpers/n8n';
-import { executionsReader, waitFor, type ExecutionsReader, type PublicExecution } from './triggerHelpers';
+import { executionsReader, nodeItems, runFromTrigger, type ExecutionsReader, type PublicExecution } from './triggerHelpers';
 
 interface WorkflowJson {
 	id: string;
@@ -46,25 +46,10 @@ function template(file: string, replace: Array<[string, string]> = []): Workflow
 	return JSON.parse(text) as WorkflowJson;
 }
 
-async function listExecutions(workflowId: string): Promise<Array<{ id: string; status: string }>> {
-	const filter = encodeURIComponent(JSON.stringify({ workflowId }));
-	return (await n8n.rest<{ results: Array<{ id: string; status: string }> }>('GET', `/rest/executions?filter=${filter}&limit=100`)).results;
-}
 
-async function runFrom(workflow: WorkflowJson, trigger: string): Promise<PublicExecution> {
-	const before = new Set((await listExecutions(workflow.id)).map((e) => e.id));
-	const started = await n8n.rest<{ executionId?: string }>('POST', `/rest/workflows/${workflow.id}/run`, { triggerToStartFrom: { name: trigger } });
-	const executionId = await waitFor('the execution to be listed', async () => started?.executionId ?? (await listExecutions(workflow.id)).find((e) => !before.has(e.id))?.id);
-	await waitFor(`execution ${executionId} to finish`, async () => {
-		const found = (await listExecutions(workflow.id)).find((e) => String(e.id) === String(executionId));
-		return found && !['new', 'running', 'waiting'].includes(found.status);
-	}, { timeoutMs: 180_000, intervalMs: 500 });
-	return (await executions.all(workflow.id)).find((e) => String(e.id) === String(executionId))!;
-}
+const runFrom = (workflow: WorkflowJson, trigger: string) => runFromTrigger(n8n, executions, workflow.id, trigger);
 
-function items(execution: PublicExecution, node: string): Array<Record<string, unknown>> {
-	return (execution.data.resultData.runData[node] ?? []).flatMap((run) => run.data?.main?.[0] ?? []).map((item) => item.json);
-}
+const items = (execution: PublicExecution, node: string) => nodeItems(execution, node);
 
 async function count(table: string): Promise<number> {
 	return Number((await pg.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);

@@ -25,7 +25,7 @@ import { startSmtp, type SmtpServer } from '../../sandbox/outbox';
 import { startRecordingServer, type RecordingServer } from '../helpers/recordingServer';
 import { ROOT, startN8n, type N8nInstance } from './helpers/n8n';
 import { loadFixture } from './helpers/package';
-import { executionsReader, listExecutions, runFromTrigger, settled, waitFor, type ExecutionsReader, type PublicExecution } from './triggerHelpers';
+import { executionsReader, listExecutions, nodeItems, runFromTrigger, settled, waitFor, type ExecutionsReader, type PublicExecution } from './triggerHelpers';
 
 interface WorkflowJson {
 	id: string;
@@ -68,9 +68,7 @@ function template(file: string, replace: Array<[string, string]>): WorkflowJson 
 	return JSON.parse(text) as WorkflowJson;
 }
 
-function items(execution: PublicExecution, node: string, output = 0): Array<Record<string, unknown>> {
-	return (execution.data.resultData.runData[node] ?? []).flatMap((run) => run.data?.main?.[output] ?? []).map((item) => item.json);
-}
+const items = (execution: PublicExecution, node: string, output = 0) => nodeItems(execution, node, output);
 
 function contact(email: string): Record<string, string | null> {
 	const found = hubspot.findBy('contacts', 'email', email);

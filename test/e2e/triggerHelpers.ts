@@ -176,3 +176,8 @@ export async function settled(n8n: N8nInstance, reader: ExecutionsReader, workfl
 		{ timeoutMs, intervalMs: 300 },
 	);
 }
+
+/** Every item a node output (on `output`) over all its runs in an execution. */
+export function nodeItems(execution: PublicExecution, node: string, output = 0): Array<Record<string, unknown>> {
+	return (execution.data.resultData.runData[node] ?? []).flatMap((run) => run.data?.main?.[output] ?? []).map((item) => item.json);
+}
