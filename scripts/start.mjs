@@ -1,21 +1,48 @@
 #!/usr/bin/env node
-// npm start [-- --port=N] [-- --fresh]: a local n8n with this package installed, for trying it in the editor.
-// Installs what is missing (node_modules, Node 24 + n8n in .cache/e2e), builds and packs the package, starts
-// n8n on port 5678 (or a free port when 5678 is taken) and stays in the foreground until Ctrl-C.
-// n8n's data lives in .cache/start/n8n-user and survives restarts; --fresh starts from an empty one.
+// npm start [-- --port=N] [-- --keep-data] [-- --speed=600] [-- --customers=300]: the whole package running, no Stripe account needed.
 //
-// The demo is a list of steps sharing one context. To add one (a Stripe sandbox, templates, credentials),
-// insert it before "Start n8n": put files or objects into ctx.imports.credentials / ctx.imports.workflows
-// (imported with the n8n CLI before the server starts), set ctx.env for n8n, push lines to ctx.notes
-// (printed with the URL), and push cleanup functions to ctx.cleanup (run on Ctrl-C, last first).
+// On a fresh clone it installs what is missing (node_modules, Node 24 + n8n 2.41.1 in .cache/e2e), builds and packs
+// the package, then starts:
+//   - the Stripe sandbox with a seeded business (300 customers, 12 months) that keeps producing traffic in real time:
+//     its clock runs 600 times faster than the wall clock (a day in 2.4 minutes), so sign-ups, renewals, failing and
+//     recovering payments, usage and payouts happen while you watch (scripts/demo/services.ts, sandbox/traffic.ts);
+//   - the HubSpot sandbox, and an outbox that receives the dunning emails (SMTP), the product's access calls, the
+//     ERP's journals and the Slack posts, with a page that lists them;
+//   - an embedded PostgreSQL (scripts/postgres.mjs);
+//   - a real n8n with this package installed, an owner account, credentials pointing at all of the above, every
+//     template of workflows/ imported (its placeholders pointed at the sandboxes), the CRM setup run once, and the
+//     revenue-ops pipeline, the revenue dashboard and the Postgres warehouse published.
+// Then it prints the editor's URL, the login and what to look at first, and stays in the foreground: Ctrl-C stops
+// everything it started. A second `npm start` reuses the installs; n8n's data starts over each time (the sandboxes
+// are in memory) unless --keep-data.
+//
+// STRIPE_API_KEY=sk_test_... npm start uses Stripe test mode instead of the Stripe sandbox (see printRealStripeNotes).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 import { CACHE_DIR, ROOT, ensureN8n, freePort, isPortFree, packPackage, parseFlags, startN8n } from './n8n/env.mjs';
+import { startPostgres } from './postgres.mjs';
 
 const DEFAULT_PORT = 5678;
+const API_VERSION = '2026-10-28.endive';
+const PIPELINE_ID = 'revopsPipeline01';
+const TRIGGER = 'Stripe Events';
+
+/** Template placeholders and what the demo points them at. */
+function placeholders(ctx) {
+	const out = ctx.services.outbox.httpUrl;
+	const list = [
+		['https://api.hubapi.com', ctx.services.hubspot.url],
+		['https://your-product.example.com', `${out}/product`],
+		['https://your-erp.example.com', `${out}/erp`],
+		['https://hooks.slack.com/services/YOUR/SLACK/WEBHOOK', `${out}/slack`],
+	];
+	if (ctx.meterId) for (const p of ['mtr_your_api_requests_meter', 'mtr_your_api_calls_meter']) list.push([p, ctx.meterId]);
+	return list;
+}
 
 function run(command, args) {
 	return new Promise((resolve, reject) => {
@@ -25,15 +52,105 @@ function run(command, args) {
 	});
 }
 
+/** Starts scripts/demo/services.ts and resolves with its DEMO_SERVICES_READY json; its stderr (traffic lines) is passed through. */
+function startServices(ctx, args) {
+	const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['scripts/demo/services.ts', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+	ctx.cleanup.push(
+		() =>
+			new Promise((resolve) => {
+				if (child.exitCode !== null || child.signalCode !== null) return resolve();
+				child.once('exit', () => resolve());
+				child.kill('SIGTERM');
+				setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+			}),
+	);
+	child.stderr.on('data', (chunk) => {
+		if (ctx.quietTraffic) ctx.trafficLog.push(String(chunk));
+		else process.stderr.write(chunk);
+	});
+	return new Promise((resolve, reject) => {
+		const lines = createInterface({ input: child.stdout });
+		lines.on('line', (line) => {
+			const match = /^DEMO_SERVICES_READY (.*)$/.exec(line);
+			if (match) resolve(JSON.parse(match[1]));
+		});
+		child.on('exit', (code) => reject(new Error(`The demo services exited (code ${code}) before they were ready:\n${ctx.trafficLog.join('').slice(-2000)}`)));
+	});
+}
+
+async function stripeGet(ctx, path) {
+	const response = await fetch(`${ctx.stripe.url}${path}`, { headers: { authorization: `Bearer ${ctx.stripe.secretKey}`, 'stripe-version': API_VERSION } });
+	const body = await response.json();
+	if (!response.ok) throw new Error(`GET ${path} answered ${response.status}: ${body?.error?.message ?? JSON.stringify(body)}`);
+	return body;
+}
+
+/** The templates, their placeholders pointed at the demo's services. */
+async function demoWorkflows(ctx) {
+	const dir = join(ROOT, 'workflows');
+	const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+	const workflows = [];
+	for (const file of files) {
+		let text = await readFile(join(dir, file), 'utf8');
+		for (const [from, to] of placeholders(ctx)) text = text.split(from).join(to);
+		const workflow = JSON.parse(text);
+		if (workflow.id === PIPELINE_ID) adaptPipeline(ctx, workflow);
+		workflows.push(workflow);
+	}
+	return workflows;
+}
+
+/** The demo retries every minute (its clock runs fast); with real Stripe, the trigger becomes one Stripe can reach. */
+function adaptPipeline(ctx, workflow) {
+	const schedule = workflow.nodes.find((n) => n.name === 'Every 5 Minutes');
+	schedule.parameters.rule.interval[0].minutesInterval = 1;
+	if (!ctx.realStripe) return;
+	const trigger = workflow.nodes.find((n) => n.name === TRIGGER);
+	if (process.env.STRIPE_WEBHOOK_SECRET) {
+		trigger.parameters.registration = 'manual';
+		trigger.parameters.signingSecret = process.env.STRIPE_WEBHOOK_SECRET;
+	} else {
+		// Stripe cannot reach a local n8n: read the same events from Stripe's events list every minute instead.
+		trigger.type = 'n8n-nodes-stripe-revops.stripeRevOpsEventsPollTrigger';
+		trigger.typeVersion = 1;
+		trigger.parameters = { pollTimes: { item: [{ mode: 'everyMinute' }] }, events: trigger.parameters.events };
+		delete trigger.webhookId;
+	}
+}
+
+function credentials(ctx) {
+	return [
+		{
+			id: 'revopsDemoStripe',
+			name: 'Stripe RevOps account',
+			type: 'stripeRevOpsApi',
+			data: { secretKey: ctx.stripe.secretKey, baseUrl: ctx.realStripe ? '' : ctx.stripe.url, apiVersion: API_VERSION, stripeAccount: '' },
+		},
+		{ id: 'revopsDemoHubSpt', name: 'HubSpot account', type: 'hubspotAppToken', data: { appToken: ctx.services.hubspot.token } },
+		{
+			id: 'revopsDemoSmtp01',
+			name: 'SMTP account',
+			type: 'smtp',
+			data: { user: '', password: '', host: ctx.services.outbox.smtpHost, port: ctx.services.outbox.smtpPort, secure: false, disableStartTls: true, hostName: 'n8n-demo' },
+		},
+		{
+			id: 'revopsDemoPostgr',
+			name: 'Postgres account',
+			type: 'postgres',
+			data: { host: ctx.postgres.host, port: ctx.postgres.port, database: ctx.postgres.database, user: ctx.postgres.user, password: ctx.postgres.password, ssl: 'disable', allowUnauthorizedCerts: false, sshTunnel: false },
+		},
+	];
+}
+
 /** @type {Array<{ title: string, skip?: (ctx: object) => boolean | Promise<boolean>, run: (ctx: object) => Promise<void> }>} */
 export const steps = [
 	{
 		title: 'Install dependencies (npm ci)',
-		skip: () => existsSync(join(ROOT, 'node_modules')),
-		run: () => run('npm', ['ci']),
+		skip: () => existsSync(join(ROOT, 'node_modules', '.bin', 'tsx')),
+		run: () => run('npm', ['ci', '--no-audit', '--no-fund']),
 	},
 	{
-		title: 'Install Node 24 and n8n (first run only, about 6 minutes)',
+		title: 'Install Node 24 and n8n 2.41.1 (first run only, a few minutes)',
 		run: async () => {
 			await ensureN8n();
 		},
@@ -46,73 +163,104 @@ export const steps = [
 		},
 	},
 	{
-		title: 'Start the Stripe sandbox with a seeded business',
-		skip: (ctx) => Boolean(ctx.flags['no-sandbox']),
+		title: 'Choose the ports',
 		run: async (ctx) => {
-			const port = ctx.flags['sandbox-port'] ? Number(ctx.flags['sandbox-port']) : (await isPortFree(12111)) ? 12111 : await freePort();
-			const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['sandbox/cli.ts', '--seed', '42', '--customers', '300', '--months', '12', '--port', String(port)], {
-				cwd: ROOT,
-				stdio: ['ignore', 'pipe', 'inherit'],
-			});
-			ctx.cleanup.push(() => child.kill('SIGTERM'));
-			const banner = await new Promise((resolve, reject) => {
-				let out = '';
-				child.stdout.on('data', (chunk) => {
-					out += chunk;
-					if (/^Seeded/m.test(out) || /listening on/.test(out)) resolve(out);
-				});
-				child.on('exit', (code) => reject(new Error(`The sandbox exited (code ${code}) before it listened:\n${out}`)));
-			});
-			const key = /API Key\s+(\S+)/.exec(banner)?.[1] ?? 'sk_test_sandbox_000000000000000000000000';
-			const url = `http://127.0.0.1:${port}`;
-			ctx.imports.credentials.push([
-				{
-					id: 'revopsSandbox001',
-					name: 'Stripe sandbox (npm start)',
-					type: 'stripeRevOpsApi',
-					data: { secretKey: key, baseUrl: url, apiVersion: '2026-10-28.endive', stripeAccount: '' },
-				},
-			]);
-			ctx.notes.push(`Stripe sandbox: ${url} (key ${key}); the credential "Stripe sandbox (npm start)" points at it.`);
-			ctx.notes.push(`Advance its clock a day (renewals, retries, payouts, webhooks): curl -X POST ${url}/_sandbox/clock/advance -u ${key}: -d seconds=86400`);
+			ctx.port = ctx.flags.port ? Number(ctx.flags.port) : DEFAULT_PORT;
+			if (!ctx.flags.port && !(await isPortFree(ctx.port))) {
+				ctx.port = await freePort();
+				ctx.notes.push(`Port ${DEFAULT_PORT} is taken, so n8n uses ${ctx.port}.`);
+			}
+			ctx.url = `http://127.0.0.1:${ctx.port}`;
 		},
 	},
 	{
-		title: 'Start n8n',
+		title: 'Start the Stripe sandbox (a seeded business with live traffic), the HubSpot sandbox and the outbox',
 		run: async (ctx) => {
-			if (ctx.flags.fresh) await rm(ctx.userFolder, { recursive: true, force: true });
-			let port = ctx.flags.port ? Number(ctx.flags.port) : DEFAULT_PORT;
-			if (!ctx.flags.port && !(await isPortFree(port))) {
-				port = await freePort();
-				ctx.notes.push(`Port ${DEFAULT_PORT} is taken, so n8n uses ${port}.`);
+			const key = process.env.STRIPE_API_KEY;
+			if (key) {
+				if (!/^(sk|rk)_test_/.test(key)) throw new Error('STRIPE_API_KEY must be a test-mode key (sk_test_... or rk_test_...): the demo creates and pays invoices.');
+				ctx.realStripe = true;
 			}
+			const args = ['--usage-url', `${ctx.url}/webhook/revops-usage`];
+			// The usual ports when they are free (URLs that stay the same from run to run), else any free one.
+			for (const [flag, port] of [['stripe-port', 12111], ['hubspot-port', 12112], ['outbox-port', 12113], ['smtp-port', 12114]]) {
+				args.push(`--${flag}`, String(ctx.flags[flag] ?? ((await isPortFree(port)) ? port : 0)));
+			}
+			if (ctx.realStripe) args.push('--no-stripe');
+			else {
+				args.push('--traffic', String(ctx.flags.speed ?? 600));
+				if (ctx.flags.customers) args.push('--customers', String(ctx.flags.customers));
+				if (ctx.flags.months) args.push('--months', String(ctx.flags.months));
+			}
+			ctx.services = await startServices(ctx, args);
+			ctx.stripe = ctx.realStripe ? { url: 'https://api.stripe.com', secretKey: key } : ctx.services.stripe;
+			const meters = await stripeGet(ctx, '/v1/billing/meters?limit=100').catch(() => ({ data: [] }));
+			ctx.meterId = meters.data.find((m) => m.event_name === 'api_requests' && m.status === 'active')?.id;
+		},
+	},
+	{
+		title: 'Start PostgreSQL (embedded)',
+		run: async (ctx) => {
+			ctx.postgres = await startPostgres({ database: 'revops', log: () => undefined });
+			ctx.cleanup.push(() => ctx.postgres.stop());
+		},
+	},
+	{
+		title: 'Start n8n with the package, the credentials and every template',
+		run: async (ctx) => {
+			if (!ctx.flags['keep-data']) await rm(ctx.userFolder, { recursive: true, force: true });
 			ctx.n8n = await startN8n({
 				packageTarball: ctx.packageTarball,
-				port,
+				port: ctx.port,
 				userFolder: ctx.userFolder,
 				keepUserFolder: true,
-				env: ctx.env,
-				imports: ctx.imports,
+				env: { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true', ...ctx.env },
+				imports: { credentials: [credentials(ctx)], workflows: await demoWorkflows(ctx) },
+				owner: true,
 			});
 			ctx.cleanup.push(() => ctx.n8n.stop());
-			try {
-				const owner = await ctx.n8n.ensureOwner();
-				ctx.notes.push(`Log in as ${owner.email} / ${owner.password}`);
-			} catch {
-				ctx.notes.push('Log in with the account you created in this n8n (npm start -- --fresh starts over).');
+		},
+	},
+	{
+		title: 'Set up the HubSpot properties, publish the pipeline, the dashboard and the warehouse',
+		run: async (ctx) => {
+			const setup = await ctx.n8n.executeWorkflow('stripeCrmSetup00', { timeoutMs: 120_000 }).catch((error) => ({ status: 'error', error }));
+			if (setup.status === 'error') ctx.notes.push(`The CRM setup run failed (${setup.error?.message ?? 'see its execution'}); the CRM writes will fail until it runs.`);
+			for (const id of [PIPELINE_ID, 'stripeDashboard0', 'stripeWarehouse0']) {
+				try {
+					await ctx.n8n.activateWorkflow(id);
+				} catch (error) {
+					ctx.notes.push(`Could not publish workflow ${id}: ${error.message}`);
+				}
 			}
 		},
 	},
 ];
+
+function printRealStripeNotes(ctx) {
+	const pipeline = `${ctx.url}/workflow/${PIPELINE_ID}`;
+	if (process.env.STRIPE_WEBHOOK_SECRET) {
+		return [
+			`Stripe test mode. The pipeline's trigger takes events from the Stripe CLI, signed with STRIPE_WEBHOOK_SECRET:`,
+			`  stripe listen --forward-to ${ctx.url}/webhook/<the trigger's webhook id>/webhook   (the id is in the trigger node of ${pipeline})`,
+		];
+	}
+	return [
+		'Stripe test mode. Stripe cannot reach an n8n on this machine, so the pipeline reads the same events with the poll trigger every minute.',
+		'For webhooks instead: `stripe listen --print-secret`, then STRIPE_WEBHOOK_SECRET=whsec_... STRIPE_API_KEY=... npm start, and run the `stripe listen --forward-to` line it prints.',
+		ctx.meterId ? `Usage goes to your meter ${ctx.meterId} (event api_requests).` : 'Your account has no active meter with event name api_requests: create one for the usage part (Billing → Meters).',
+	];
+}
 
 async function main() {
 	const ctx = {
 		flags: parseFlags(process.argv.slice(2)),
 		userFolder: join(CACHE_DIR, '..', 'start', 'n8n-user'),
 		env: {},
-		imports: { credentials: [], workflows: [] },
 		notes: [],
 		cleanup: [],
+		trafficLog: [],
+		quietTraffic: true,
 	};
 	let stopping;
 	const shutdown = (code) => {
@@ -123,11 +271,12 @@ async function main() {
 		return stopping;
 	};
 	process.on('SIGINT', () => {
-		process.stderr.write('\nStopping...\n');
+		process.stderr.write('\nStopping n8n, PostgreSQL and the sandboxes...\n');
 		void shutdown(0);
 	});
 	process.on('SIGTERM', () => void shutdown(0));
 
+	const started = Date.now();
 	try {
 		for (const step of steps) {
 			if (step.skip && (await step.skip(ctx))) continue;
@@ -135,14 +284,36 @@ async function main() {
 			await step.run(ctx);
 		}
 	} catch (error) {
-		process.stderr.write(`${error?.message ?? error}\n`);
+		process.stderr.write(`${error?.stack ?? error}\n`);
 		await shutdown(1);
 		return;
 	}
 
-	process.stdout.write(`\nn8n with n8n-nodes-stripe-revops is running: ${ctx.n8n.url}\n`);
-	for (const note of ctx.notes) process.stdout.write(`  ${note}\n`);
-	process.stdout.write(`  n8n's log: ${ctx.n8n.logPath}\n  Ctrl-C stops it.\n`);
+	const owner = ctx.n8n.owner;
+	const out = ctx.services.outbox.httpUrl;
+	const lines = [
+		'',
+		`n8n with n8n-nodes-stripe-revops is running (ready in ${Math.round((Date.now() - started) / 1000)} s): ${ctx.url}`,
+		`  Log in as ${owner.email} / ${owner.password}`,
+		'',
+		'  Look first:',
+		`  1. The pipeline: ${ctx.url}/workflow/${PIPELINE_ID} → Executions. Every Stripe event (payment failed, invoice paid, payout) starts one.`,
+		`  2. The outbox: ${out}/ — the dunning emails, the product's access calls, the ERP journals and the Slack digests the pipeline sent.`,
+		`  3. The revenue dashboard: ${ctx.url}/webhook/revenue-dashboard`,
+		`  4. HubSpot (sandbox) contacts with payment health and MRR: curl -H 'authorization: Bearer ${ctx.services.hubspot.token}' '${ctx.services.hubspot.url}/crm/v3/objects/contacts?limit=10&properties=email,stripe_payment_health,stripe_mrr,stripe_usage_status'`,
+		`  5. PostgreSQL (the warehouse syncs every 15 minutes): ${ctx.postgres.url}`,
+		'',
+	];
+	if (ctx.realStripe) lines.push(...printRealStripeNotes(ctx).map((l) => `  ${l}`));
+	else {
+		lines.push(`  Stripe sandbox: ${ctx.stripe.url} (key ${ctx.stripe.secretKey}); its clock runs ${ctx.services.traffic?.speed ?? 600}x (a day every ${Math.round((86400 / (ctx.services.traffic?.speed ?? 600)) * 10) / 10} s).`);
+		lines.push('  All templates are imported (Workflows); only the pipeline, the dashboard and the warehouse are published, so each event is handled once.');
+	}
+	for (const note of ctx.notes) lines.push(`  ${note}`);
+	lines.push(`  n8n's log: ${ctx.n8n.logPath}`, '  Traffic follows below. Ctrl-C stops everything.', '');
+	process.stdout.write(`${lines.join('\n')}\n`);
+	process.stderr.write(ctx.trafficLog.join(''));
+	ctx.quietTraffic = false;
 	const { code } = await ctx.n8n.exited();
 	if (stopping) return;
 	process.stderr.write(`n8n exited (code ${code}). See ${ctx.n8n.logPath}.\n`);

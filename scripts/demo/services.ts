@@ -21,7 +21,7 @@ import { findCatalog } from '../../sandbox/seed';
 import { meteredSubscriptions, startTraffic, type Traffic, type TrafficActivity } from '../../sandbox/traffic';
 
 export interface Ready {
-	stripe: { url: string; secretKey: string; apiVersion: string; testClock: string; webhookSecretHint: string };
+	stripe: { url: string; secretKey: string; apiVersion: string; testClock: string; webhookSecretHint: string } | null;
 	hubspot: { url: string; token: string };
 	outbox: { httpUrl: string; smtpHost: '127.0.0.1'; smtpPort: number };
 	traffic: { speed: number; tickMs: number };
@@ -33,7 +33,7 @@ export interface UsageRecord {
 	customer: string;
 	event_name: 'api_requests';
 	value: number;
-	/** Sandbox time, unix seconds. */
+	/** Wall-clock time (the product's clock), unix seconds. */
 	timestamp: number;
 }
 
@@ -51,12 +51,13 @@ Options:
   --seed N             default 42
   --customers N        seeded customers (default 300)
   --months N           months of seeded history (default 12)
+  --no-stripe          no Stripe sandbox, no traffic, no usage (npm start with STRIPE_API_KEY: real Stripe test mode)
   --ignore-stdin       keep running when stdin ends (default: the end of stdin stops everything)
   --help               this text
 `;
 
 const VALUED = ['stripe-port', 'hubspot-port', 'outbox-port', 'smtp-port', 'traffic', 'tick-ms', 'usage-url', 'usage-every-ms', 'seed', 'customers', 'months'];
-const FLAGS = ['ignore-stdin', 'help'];
+const FLAGS = ['ignore-stdin', 'no-stripe', 'help'];
 
 function parseArgs(argv: string[]): Map<string, string> {
 	const out = new Map<string, string>();
@@ -147,7 +148,9 @@ function usagePoster(sandbox: Sandbox, url: string, everyMs: number, seed: numbe
 		const subs = meteredSubscriptions(sandbox.world, catalog.meterId).filter((s) => s.status === 'active');
 		const picked = new Set<string>();
 		for (let k = 0; k < Math.min(3, subs.length); k++) picked.add(rng.pick(subs).customer as string);
-		return [...picked].map((customer) => ({ id: `use_${run}_${seq++}`, customer, event_name: 'api_requests', value: rng.range(20, 500), timestamp: sandbox.clock.now() }));
+		// Stamped with the product's (wall) clock, as a real product would: Stripe's rules for a meter event's time
+		// (35 days back, 5 minutes ahead) hold against it while the sandbox's fast clock is less than 35 days ahead.
+		return [...picked].map((customer) => ({ id: `use_${run}_${seq++}`, customer, event_name: 'api_requests', value: rng.range(20, 500), timestamp: Math.floor(Date.now() / 1000) }));
 	};
 	const timer = setInterval(() => {
 		if (inFlight) return;
@@ -223,23 +226,28 @@ async function main(): Promise<void> {
 
 	const out = printer(2000);
 	closers.push(() => out.flush(), () => out.stop());
-	const sandbox = await startSandbox({
-		seed,
-		port: num(args, 'stripe-port', 12111),
-		clock: speed > 0 ? 'frozen' : 'live',
-		rateLimits: {},
-		seedData: { customers: num(args, 'customers', 300), months },
-	});
-	closers.push(() => sandbox.close());
+	const withStripe = !args.has('no-stripe');
+	const sandbox = withStripe
+		? await startSandbox({
+				seed,
+				port: num(args, 'stripe-port', 12111),
+				clock: speed > 0 ? 'frozen' : 'live',
+				rateLimits: {},
+				seedData: { customers: num(args, 'customers', 300), months },
+			})
+		: null;
+	if (sandbox) closers.push(() => sandbox.close());
 	const hubspot: HubSpotSandbox = await startHubSpotSandbox({ port: num(args, 'hubspot-port', 12112) });
 	closers.push(() => hubspot.close());
 	const outbox: Outbox = await startOutbox({ port: num(args, 'outbox-port', 12113), smtpPort: num(args, 'smtp-port', 12114), onMessage: (m) => out.push(describeMessage(m)) });
 	closers.push(() => outbox.close());
 	let traffic: Traffic | null = null;
-	if (speed > 0) {
+	if (sandbox && speed > 0) {
 		traffic = startTraffic(sandbox, {
 			speed,
 			tickMs,
+			// With the pipeline's usage webhook, usage reaches the meter only through n8n (Report Usage), not twice.
+			...(usageUrl !== undefined ? { usageEvery: 0 } : {}),
 			onActivity: (a) => {
 				const line = describeActivity(a);
 				if (line) out.push(line);
@@ -248,30 +256,32 @@ async function main(): Promise<void> {
 		const t = traffic;
 		closers.push(() => t.stop());
 	}
-	if (usageUrl !== undefined) {
+	if (sandbox && usageUrl !== undefined) {
 		const poster = usagePoster(sandbox, usageUrl, usageEveryMs, seed, (line) => out.push(line));
 		closers.push(() => poster.stop());
 	}
 	if (stopping) return;
 
 	const ready: Ready = {
-		stripe: {
-			url: sandbox.url,
-			secretKey: sandbox.secretKey,
-			apiVersion: API_VERSION,
-			testClock: GLOBAL_TEST_CLOCK_ID,
-			webhookSecretHint: 'each webhook endpoint gets its whsec_ secret in the response that creates it (the trigger stores it)',
-		},
+		stripe: sandbox
+			? {
+					url: sandbox.url,
+					secretKey: sandbox.secretKey,
+					apiVersion: API_VERSION,
+					testClock: GLOBAL_TEST_CLOCK_ID,
+					webhookSecretHint: 'each webhook endpoint gets its whsec_ secret in the response that creates it (the trigger stores it)',
+				}
+			: null,
 		hubspot: { url: hubspot.url, token: hubspot.token },
 		outbox: { httpUrl: outbox.httpUrl, smtpHost: '127.0.0.1', smtpPort: outbox.smtpPort },
 		traffic: { speed, tickMs },
-		usage: usageUrl === undefined ? null : { url: usageUrl, everyMs: usageEveryMs },
+		usage: sandbox && usageUrl !== undefined ? { url: usageUrl, everyMs: usageEveryMs } : null,
 	};
 	process.stdout.write(`DEMO_SERVICES_READY ${JSON.stringify(ready)}\n`);
-	const r = sandbox.seedReport;
+	const r = sandbox?.seedReport;
 	process.stderr.write(
-		`demo services: Stripe sandbox ${sandbox.url} (${r ? `${r.customers} customers, ${r.invoices} invoices` : 'empty'}), HubSpot ${hubspot.url}, outbox ${outbox.httpUrl} (SMTP 127.0.0.1:${outbox.smtpPort})\n` +
-			(speed > 0 ? `  traffic: ${speed} sandbox seconds every ${tickMs} ms (a sandbox day in ${((86400 / speed) * (tickMs / 1000)).toFixed(0)} s)\n` : '  traffic: off (live clock)\n'),
+		`demo services: ${sandbox ? `Stripe sandbox ${sandbox.url} (${r ? `${r.customers} customers, ${r.invoices} invoices` : 'empty'})` : 'no Stripe sandbox'}, HubSpot ${hubspot.url}, outbox ${outbox.httpUrl} (SMTP 127.0.0.1:${outbox.smtpPort})\n` +
+			(!sandbox ? '' : speed > 0 ? `  traffic: ${speed} sandbox seconds every ${tickMs} ms (a sandbox day in ${((86400 / speed) * (tickMs / 1000)).toFixed(0)} s)\n` : '  traffic: off (live clock)\n'),
 	);
 }
 
