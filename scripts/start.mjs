@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// npm start [-- --port=N] [-- --keep-data] [-- --speed=600] [-- --customers=300]: the whole package running, no Stripe account needed.
+// npm start [-- --port=N] [--keep-data] [--speed=600] [--customers=300] [--months=12] [--user-folder=DIR]: the whole package
+// running, no Stripe account needed.
 //
 // On a fresh clone it installs what is missing (node_modules, Node 24 + n8n 2.41.1 in .cache/e2e), builds and packs
 // the package, then starts:
@@ -20,7 +21,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { CACHE_DIR, ROOT, ensureN8n, freePort, isPortFree, packPackage, parseFlags, startN8n } from './n8n/env.mjs';
@@ -158,6 +159,11 @@ export const steps = [
 	{
 		title: 'Build and pack the package',
 		run: async (ctx) => {
+			// The e2e test of this script passes the tarball scripts/e2e.mjs packed (it is not removed here).
+			if (process.env.N8N_E2E_PACKAGE_TARBALL) {
+				ctx.packageTarball = process.env.N8N_E2E_PACKAGE_TARBALL;
+				return;
+			}
 			ctx.packageTarball = await packPackage();
 			ctx.cleanup.push(() => rm(dirname(ctx.packageTarball), { recursive: true, force: true }));
 		},
@@ -166,7 +172,8 @@ export const steps = [
 		title: 'Choose the ports',
 		run: async (ctx) => {
 			ctx.port = ctx.flags.port ? Number(ctx.flags.port) : DEFAULT_PORT;
-			if (!ctx.flags.port && !(await isPortFree(ctx.port))) {
+			if (ctx.port === 0) ctx.port = await freePort();
+			else if (!ctx.flags.port && !(await isPortFree(ctx.port))) {
 				ctx.port = await freePort();
 				ctx.notes.push(`Port ${DEFAULT_PORT} is taken, so n8n uses ${ctx.port}.`);
 			}
@@ -253,9 +260,10 @@ function printRealStripeNotes(ctx) {
 }
 
 async function main() {
+	const flags = parseFlags(process.argv.slice(2));
 	const ctx = {
-		flags: parseFlags(process.argv.slice(2)),
-		userFolder: join(CACHE_DIR, '..', 'start', 'n8n-user'),
+		flags,
+		userFolder: flags['user-folder'] ? resolve(String(flags['user-folder'])) : join(CACHE_DIR, '..', 'start', 'n8n-user'),
 		env: {},
 		notes: [],
 		cleanup: [],
