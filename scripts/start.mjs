@@ -107,6 +107,8 @@ function adaptPipeline(ctx, workflow) {
 	schedule.parameters.rule.interval[0].minutesInterval = 1;
 	if (!ctx.realStripe) return;
 	const trigger = workflow.nodes.find((n) => n.name === TRIGGER);
+	ctx.pipelineWebhookId = trigger.webhookId;
+	ctx.pipelineEvents = trigger.parameters.events;
 	if (process.env.STRIPE_WEBHOOK_SECRET) {
 		trigger.parameters.registration = 'manual';
 		trigger.parameters.signingSecret = process.env.STRIPE_WEBHOOK_SECRET;
@@ -201,8 +203,12 @@ export const steps = [
 			}
 			ctx.services = await startServices(ctx, args);
 			ctx.stripe = ctx.realStripe ? { url: 'https://api.stripe.com', secretKey: key } : ctx.services.stripe;
-			const meters = await stripeGet(ctx, '/v1/billing/meters?limit=100').catch(() => ({ data: [] }));
-			ctx.meterId = meters.data.find((m) => m.event_name === 'api_requests' && m.status === 'active')?.id;
+			try {
+				const meters = await stripeGet(ctx, '/v1/billing/meters?limit=100');
+				ctx.meterId = meters.data.find((m) => m.event_name === 'api_requests' && m.status === 'active')?.id;
+			} catch (error) {
+				ctx.meterError = error.message ?? String(error);
+			}
 		},
 	},
 	{
@@ -249,13 +255,18 @@ function printRealStripeNotes(ctx) {
 	if (process.env.STRIPE_WEBHOOK_SECRET) {
 		return [
 			`Stripe test mode. The pipeline's trigger takes events from the Stripe CLI, signed with STRIPE_WEBHOOK_SECRET:`,
-			`  stripe listen --forward-to ${ctx.url}/webhook/<the trigger's webhook id>/webhook   (the id is in the trigger node of ${pipeline})`,
+			`  stripe listen --forward-to ${ctx.url}/webhook/${ctx.pipelineWebhookId}/webhook --events ${ctx.pipelineEvents.join(',')}`,
+			`  (the pipeline: ${pipeline})`,
 		];
 	}
 	return [
 		'Stripe test mode. Stripe cannot reach an n8n on this machine, so the pipeline reads the same events with the poll trigger every minute.',
 		'For webhooks instead: `stripe listen --print-secret`, then STRIPE_WEBHOOK_SECRET=whsec_... STRIPE_API_KEY=... npm start, and run the `stripe listen --forward-to` line it prints.',
-		ctx.meterId ? `Usage goes to your meter ${ctx.meterId} (event api_requests).` : 'Your account has no active meter with event name api_requests: create one for the usage part (Billing → Meters).',
+		ctx.meterId
+			? `Usage goes to your meter ${ctx.meterId} (event api_requests).`
+			: ctx.meterError
+				? `Could not list your meters (${ctx.meterError}): check the key and the network; the usage part needs a meter with event name api_requests.`
+				: 'Your account has no active meter with event name api_requests: create one for the usage part (Billing → Meters).',
 	];
 }
 
@@ -318,7 +329,7 @@ async function main() {
 		lines.push('  All templates are imported (Workflows); only the pipeline, the dashboard and the warehouse are published, so each event is handled once.');
 	}
 	for (const note of ctx.notes) lines.push(`  ${note}`);
-	lines.push(`  n8n's log: ${ctx.n8n.logPath}`, '  Traffic follows below. Ctrl-C stops everything.', '');
+	lines.push(`  n8n's log: ${ctx.n8n.logPath}`, ctx.realStripe ? '  Ctrl-C stops everything.' : '  Traffic follows below. Ctrl-C stops everything.', '');
 	process.stdout.write(`${lines.join('\n')}\n`);
 	process.stderr.write(ctx.trafficLog.join(''));
 	ctx.quietTraffic = false;
