@@ -11,6 +11,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
+import { executionsList, openEditor, screenshot } from './helpers/editor';
 import { ROOT } from './helpers/n8n';
 import { waitFor } from './triggerHelpers';
 
@@ -117,6 +118,27 @@ describe('npm start', () => {
 		expect(messages.some((m) => m.path === '/product/api/billing/access' || m.kind === 'mail')).toBe(true);
 		// The terminal shows the business living.
 		expect(stderr).toMatch(/renewal paid|sign-up|payment failed/);
+	});
+
+	it('in the editor (headless Chromium), the pipeline\'s executions list shows its executions green', async () => {
+		const session = await openEditor({ url, owner: login, theme: 'light' });
+		try {
+			const entries = await executionsList(session.page, PIPELINE, { minEntries: 3, timeoutMs: 60_000 });
+			// The editor's "Production Checklist" popover of a published workflow covers the list: close it.
+			await session.page.keyboard.press('Escape');
+			const checklist = session.page.getByText('Production Checklist');
+			if (await checklist.isVisible()) await checklist.locator('xpath=..').locator('button, [role=button], svg').last().click();
+			expect(entries.length).toBeGreaterThanOrEqual(3);
+			const finished = entries.filter((e) => !['running', 'new'].includes(e.status));
+			expect(finished.length).toBeGreaterThan(0);
+			expect(finished.filter((e) => e.status !== 'success' || e.colourClass !== 'success' || e.label !== 'Succeeded')).toEqual([]);
+			expect(await screenshot(session.page, path.join(ROOT, 'docs', 'editor', 'demo-pipeline-executions.png'), { fit: false })).toBeGreaterThan(10_000);
+			await session.page.goto(`${url}/workflow/${PIPELINE}`);
+			await session.page.locator('[data-test-id=canvas-node]').first().waitFor({ state: 'visible', timeout: 30_000 });
+			expect(await screenshot(session.page, path.join(ROOT, 'docs', 'editor', 'demo-pipeline.png'))).toBeGreaterThan(10_000);
+		} finally {
+			await session.close();
+		}
 	});
 
 	it('Ctrl-C stops n8n, PostgreSQL and the sandboxes and frees their ports', async () => {
