@@ -19,9 +19,10 @@ import * as path from 'node:path';
 
 import Stripe from 'stripe';
 
-import { GLOBAL_TEST_CLOCK_ID, startSandbox, type Sandbox } from '../../sandbox';
+import { startSandbox, type Sandbox } from '../../sandbox';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../sandbox/hubspot';
 import { startSmtp, type SmtpServer } from '../../sandbox/outbox';
+import { failedInvoice as createFailedInvoice, RETRY_CLEARS_INSUFFICIENT_FUNDS } from './helpers/failedPayments';
 import { startRecordingServer, type RecordingServer } from '../helpers/recordingServer';
 import { ROOT, startN8n, type N8nInstance } from './helpers/n8n';
 import { loadFixture } from './helpers/package';
@@ -41,7 +42,7 @@ const ERP = 'https://your-erp.example.com';
 const SLACK = 'https://hooks.slack.com/services/YOUR/SLACK/WEBHOOK';
 const METER = 'mtr_your_api_requests_meter';
 // Every first attempt on a plain card declines with insufficient funds; a retry clears it (a lost card stays lost).
-const SCENARIO = { declineRate: 1, declineCodes: { insufficient_funds: 1 }, insufficientFunds: { baseRecovery: 1, paydayRecovery: 1, paydayWindowDays: 3 } };
+const SCENARIO = RETRY_CLEARS_INSUFFICIENT_FUNDS;
 
 let stripeSandbox: Sandbox;
 let stripe: Stripe;
@@ -93,27 +94,7 @@ async function deliverAndSettle(): Promise<void> {
 /** Executions started by the usage webhook (not by a Stripe delivery). */
 let webhookRuns = 0;
 
-async function failedInvoice(label: string, card: { token?: string } = {}): Promise<{ customer: Stripe.Customer; invoice: Stripe.Invoice }> {
-	const pm = card.token
-		? await stripe.paymentMethods.create({ type: 'card', card: { token: card.token } } as Stripe.PaymentMethodCreateParams)
-		: await stripe.paymentMethods.create({ type: 'card', card: { number: '4000001234567899', exp_month: 12, exp_year: 2030, cvc: '123' } });
-	const customer = await stripe.customers.create({
-		name: `Customer ${label}`,
-		email: `${label}@example.com`,
-		address: { country: 'DE', city: 'Berlin', line1: 'Hauptstraße 1', postal_code: '10115' },
-		preferred_locales: ['de'],
-		test_clock: GLOBAL_TEST_CLOCK_ID,
-	} as Stripe.CustomerCreateParams);
-	await stripe.paymentMethods.attach(pm.id, { customer: customer.id });
-	await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
-	const draft = await stripe.invoices.create({ customer: customer.id, auto_advance: true, currency: 'eur' });
-	await stripe.invoiceItems.create({ customer: customer.id, invoice: draft.id, amount: 4900, currency: 'eur' });
-	await stripe.invoices.finalizeInvoice(draft.id as string);
-	await stripe.invoices.pay(draft.id as string).catch(() => undefined);
-	const invoice = await stripe.invoices.retrieve(draft.id as string);
-	expect(invoice).toMatchObject({ status: 'open', attempt_count: 1 });
-	return { customer, invoice };
-}
+const failedInvoice = (label: string, card: { token?: string } = {}) => createFailedInvoice(stripe, label, { ...card, place: 'de' });
 
 beforeAll(async () => {
 	stripeSandbox = await startSandbox({ seed: 1313, clock: 'frozen', scenario: SCENARIO, webhooks: { autoDeliver: false } });

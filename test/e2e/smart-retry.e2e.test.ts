@@ -26,6 +26,7 @@ import Stripe from 'stripe';
 
 import { GLOBAL_TEST_CLOCK_ID, startSandbox, type Sandbox } from '../../sandbox';
 import { startSmtp, type SmtpServer } from '../../sandbox/outbox';
+import { failedInvoice as createFailedInvoice, RETRY_CLEARS_INSUFFICIENT_FUNDS } from './helpers/failedPayments';
 import { startRecordingServer, type RecordingServer } from '../helpers/recordingServer';
 import { ROOT, startN8n, type N8nInstance } from './helpers/n8n';
 import { loadFixture } from './helpers/package';
@@ -55,7 +56,7 @@ const WAIT = 'Wait Until Retry Time';
 const SCHEDULE = 'Every 15 Minutes';
 
 // Every first attempt on a plain (non-test) card declines with insufficient funds; a retry clears it.
-const SCENARIO = { declineRate: 1, declineCodes: { insufficient_funds: 1 }, insufficientFunds: { baseRecovery: 1, paydayRecovery: 1, paydayWindowDays: 3 } };
+const SCENARIO = RETRY_CLEARS_INSUFFICIENT_FUNDS;
 
 let sandbox: Sandbox;
 let stripe: Stripe;
@@ -77,28 +78,7 @@ function template(file: string, replace: Array<[string, string]>): WorkflowJson 
 
 // --- Stripe side ---
 
-/** A customer on the sandbox's global test clock whose invoice's first charge has just failed. */
-async function failedInvoice(label: string, card: { token?: string } = {}): Promise<{ customer: Stripe.Customer; invoice: Stripe.Invoice }> {
-	const pm = card.token
-		? await stripe.paymentMethods.create({ type: 'card', card: { token: card.token } } as Stripe.PaymentMethodCreateParams)
-		: await stripe.paymentMethods.create({ type: 'card', card: { number: '4000001234567899', exp_month: 12, exp_year: 2030, cvc: '123' } });
-	const customer = await stripe.customers.create({
-		name: `Customer ${label}`,
-		email: `${label}@example.com`,
-		address: { country: 'US', city: 'New York', line1: '1 Main St', postal_code: '10001', state: 'NY' },
-		preferred_locales: ['en'],
-		test_clock: GLOBAL_TEST_CLOCK_ID,
-	} as Stripe.CustomerCreateParams);
-	await stripe.paymentMethods.attach(pm.id, { customer: customer.id });
-	await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
-	const draft = await stripe.invoices.create({ customer: customer.id, auto_advance: true });
-	await stripe.invoiceItems.create({ customer: customer.id, invoice: draft.id, amount: 4900, currency: 'usd' });
-	await stripe.invoices.finalizeInvoice(draft.id as string);
-	await stripe.invoices.pay(draft.id as string).catch(() => undefined);
-	const invoice = await stripe.invoices.retrieve(draft.id as string);
-	expect(invoice).toMatchObject({ status: 'open', attempt_count: 1 });
-	return { customer, invoice };
-}
+const failedInvoice = (label: string, card: { token?: string } = {}) => createFailedInvoice(stripe, label, card);
 
 async function chargesOf(customerId: string): Promise<Stripe.Charge[]> {
 	return (await stripe.charges.list({ customer: customerId, limit: 100 })).data;
