@@ -1,13 +1,23 @@
 #!/usr/bin/env node
-// npm run bench:recovery [-- --scenario FILE --seed N --customers N --months N --live-months N --no-crosses]
+// npm run bench:recovery [-- --scenario FILE --seed N --customers N --months N --live-months N --window-days N --no-crosses
+//   --no-customer-paydays --no-explore]
 //
 // Payment recovery of issue 8, decided by the sandbox: the trained retry policy ("ours") against a Stripe-like
-// baseline with the same attempt budget (8 tries within 2 weeks), live on the sandbox's test clock.
+// baseline with the same attempt budget (8 tries), live on the sandbox's test clock.
+//
+// Windows: the attempt budget is the same for every policy, 8 retries per invoice (ours never more: the timing
+// policy's budget is 8 within its whole recovery window, and the bench counts). The recovery window is the merchant's
+// choice, in Stripe's Smart Retries too (the retry policy's duration: 1 week up to 2 months; the recommended default
+// is 8 tries within 2 weeks). The headline baseline is Stripe's default, 8 tries spread over 2 weeks; ours uses
+// `--window-days` (default 30: a payday-aware policy can wait for a monthly payroll, which a 2-week window often
+// misses; the node's option Recovery Window (Days), whose default stays 14). To separate what the longer window gives
+// from what the timing gives, a second baseline runs with ours' window: 8 tries spread evenly over it
+// (`baselineSameWindow`, `ratioSameWindow`). With `--window-days 14` that second baseline is the first one.
 //
 // `--months` of seeded history end at a fixed "now" (default 12 months, 2000 customers); the live comparison runs for
-// `--live-months` after it (default 3), plus 15 days so the last failures use their whole window.
+// `--live-months` after it (default 3), plus the longest window and a day, so the last failures use their whole window.
 //
-// Design (fairness): two sandboxes with the same seed, scenario and seeded business, one per policy. Both see the
+// Design (fairness): one sandbox per policy, each with the same seed, scenario and seeded business. All see the
 // same history; after "now" each runs the same business forward on its test clock (renewals), and each policy takes
 // over collection of every renewal whose first payment fails (`auto_advance=false` within the hour of the failure,
 // before the sandbox's own first automatic retry a day later), so the sandbox's retries never run. The sandbox decides
@@ -16,8 +26,10 @@
 // its own, equally distributed sample of failures; and invoice amounts are heavy-tailed. So the headline `ours` /
 // `baseline` / `ratio` are standardized: each side's share of invoices recovered per first decline code, times both
 // sides' pooled failed revenue of that code (neither policy looks at amounts, and the sandbox's outcomes do not depend
-// on them). `raw` has the plain sums, `ceilingRatio` what recovering every invoice of every code that either side ever
-// recovered would give against the same baseline (the room the world leaves).
+// on them; with three sides, the pool is all three sides' failures of the code, and a code counts only where every
+// side met it). `raw` has the plain sums (ours against the 2-week baseline), `ceilingRatio` what recovering every
+// invoice of every code that any side ever recovered would give against the 2-week baseline, `ceilingRatioSameWindow`
+// the same against the same-window baseline (the room the world leaves; no policy can exceed it, whatever its window).
 //
 // - ours: trained on the history (lib/retry `loadTrainingAttempts` → `train` with the crosses, paydays learned per
 //   card country with `learnPaydays` and a significance test), then `planRetry` (a Thompson draw over the model, the
@@ -26,7 +38,8 @@
 //   `retryPayment` at that time, online `update` of the model with the outcome, plan again, until paid, stopped (the
 //   decline says no retry: `requestPaymentMethod` …) or out of budget.
 // - baseline: 8 tries at fixed offsets after the first failure (14 days × k/8, k = 1…8), whatever the decline says,
-//   with the same `retryPayment` (idempotency keys) but no rules, model or zones.
+//   with the same `retryPayment` (idempotency keys) but no rules, model or zones. baselineSameWindow: the same with
+//   ours' window (W days × k/8).
 // - network-rule violations: every attempt either policy sends is checked with `checkNetworkRules` against every
 //   earlier attempt on the card (all its charges, the sandbox's own included) before it is sent; ours sends none
 //   that fails (it plans again).
@@ -53,15 +66,15 @@ const { StripeClient, fetchTransport } = await import('../lib/stripe/index.ts');
 const TARGET = 1.1;
 const DAY = 86400;
 const HOUR = 3600;
-const BUDGET = { attempts: 8, windowSeconds: 14 * DAY };
-const MIN_SPACING = 12 * HOUR; // DEFAULT_TIMING_POLICY.minSpacingSeconds
-const BASELINE_OFFSETS = Array.from({ length: 8 }, (_, k) => Math.round(((k + 1) * 14 * DAY) / 8));
+const TRIES = 8; // the attempt budget of every policy (Stripe's default: 8 tries)
+const STRIPE_WINDOW_DAYS = 14; // Stripe's default window: 8 tries within 2 weeks
+const offsetsOver = (days) => Array.from({ length: TRIES }, (_, k) => Math.round(((k + 1) * days * DAY) / TRIES));
 
 function parseFlags(argv) {
 	const flags = {};
 	for (let i = 0; i < argv.length; i++) {
 		const m = /^--([\w-]+)(?:=(.*))?$/.exec(argv[i]);
-		if (!m) throw new Error(`Unexpected argument "${argv[i]}". Options: --scenario FILE --seed N --customers N --months N --live-months N.`);
+		if (!m) throw new Error(`Unexpected argument "${argv[i]}". Options: --scenario FILE --seed N --customers N --months N --live-months N --window-days N --no-crosses --no-customer-paydays --no-explore.`);
 		let value = m[2];
 		if (value === undefined && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) value = argv[++i];
 		flags[m[1]] = value ?? true;
@@ -80,7 +93,13 @@ const SEED = int(flags, 'seed', 42, 0);
 const CUSTOMERS = int(flags, 'customers', 2000);
 const MONTHS = int(flags, 'months', 12);
 const LIVE_MONTHS = int(flags, 'live-months', 3);
-const CROSSES = flags['no-crosses'] === undefined; // --no-crosses: the model without its crosses, for comparison
+const WINDOW_DAYS = int(flags, 'window-days', 30); // ours' recovery window (the merchant's setting; Stripe allows 7–60 days)
+if (WINDOW_DAYS > 60) throw new Error('--window-days: at most 60 (Stripe\'s longest retry window: 2 months).');
+const BUDGET = { attempts: TRIES, windowSeconds: WINDOW_DAYS * DAY }; // 8 retries within the whole window: never more than 8
+const CROSSES = flags['no-crosses'] === undefined;
+const CUSTOMER_PAYDAYS = flags['no-customer-paydays'] === undefined; // --no-customer-paydays: country paydays only
+const EXPLORE = flags['no-explore'] === undefined; // --no-explore: the model's mean instead of a Thompson draw
+const OURS_ONLY = process.env.BENCH_OURS_ONLY === '1'; // development: run ours only, print its line, no comparison // --no-crosses: the model without its crosses, for comparison
 const NOW = int(flags, 'now', 1_780_000_000); // 2026-05-28T20:26:40Z: the end of the seeded history
 const scenarioFile = typeof flags.scenario === 'string' ? resolve(process.cwd(), flags.scenario) : null;
 const overrides = scenarioFile ? JSON.parse(readFileSync(scenarioFile, 'utf8')) : {};
@@ -128,8 +147,8 @@ async function runLive(name, sb, policy) {
 	const managed = new Map(); // invoiceId -> state
 	const due = []; // { at, invoiceId }
 	const liveEnd = NOW + Math.round(LIVE_MONTHS * 30.44 * DAY);
-	const hardEnd = liveEnd + 15 * DAY;
-	const out = { failed: 0, failedRevenue: 0, recovered: 0, revenue: 0, attempts: 0, violations: 0, violationRules: {}, refused: 0, stopped: {}, calls: 0, byCode: {} };
+	const hardEnd = liveEnd + (Math.max(WINDOW_DAYS, STRIPE_WINDOW_DAYS) + 1) * DAY; // every failure gets its whole window
+	const out = { failed: 0, failedRevenue: 0, recovered: 0, revenue: 0, attempts: 0, maxRetriesPerInvoice: 0, violations: 0, violationRules: {}, refused: 0, stopped: {}, calls: 0, byCode: {} };
 	let polledTo = NOW;
 
 	const schedule = (at, invoiceId) => {
@@ -208,6 +227,8 @@ async function runLive(name, sb, policy) {
 		}
 		st.retries++;
 		out.attempts++;
+		if (st.retries > TRIES) throw new Error(`${name} sent retry ${st.retries} of ${st.id}: the budget is ${TRIES}.`);
+		out.maxRetriesPerInvoice = Math.max(out.maxRetriesPerInvoice, st.retries);
 		const res = await retry.retryPayment(client, { invoiceId: st.id, attempt: st.retries, now, history: policy.enforcesRules ? history : [], card: { brand: card.brand, cardFingerprint: card.fingerprint, paymentMethodId: card.paymentMethodId } });
 		if (res.outcome === 'refused' || res.outcome === 'notOpen') {
 			st.retries--;
@@ -257,15 +278,18 @@ async function runLive(name, sb, policy) {
 	return out;
 }
 
-/* ---------- the baseline: 8 tries at fixed offsets ---------- */
-const baseline = {
-	name: 'baseline',
-	enforcesRules: false,
-	async onFailure(st, _now, { schedule }) {
-		for (const off of BASELINE_OFFSETS) schedule(st.firstFailureAt + off, st.id);
-	},
-	async afterAttempt() {},
-};
+/* ---------- the baselines: 8 tries at fixed offsets over a window ---------- */
+function fixedOffsets(name, days) {
+	const offsets = offsetsOver(days);
+	return {
+		name,
+		enforcesRules: false,
+		async onFailure(st, _now, { schedule }) {
+			for (const off of offsets) schedule(st.firstFailureAt + off, st.id);
+		},
+		async afterAttempt() {},
+	};
+}
 
 /* ---------- ours: the trained engine ---------- */
 async function makeOurs(sb) {
@@ -283,12 +307,27 @@ async function makeOurs(sb) {
 		const l = retry.learnPaydays(ifRetries.filter((a) => (a.country ?? '?') === country).map((a) => ({ at: a.at, succeeded: a.succeeded, zone: a.zone })), learnOpts);
 		byCountry.set(country, l.samples >= learnOpts.minSamples ? l.paydays : overall.paydays);
 	}
-	const base = { businessDays: [1, 2, 3, 4, 5, 6, 7], attemptBudget: BUDGET, recoveryWindowSeconds: 14 * DAY };
-	const timingFor = (country) => ({ ...base, paydays: byCountry.get(country ?? '?') ?? overall.paydays });
-	// Each past attempt's payday features from its own country's paydays, in its own zone.
-	const described = hist.attempts.map((a) => {
+	const base = { businessDays: [1, 2, 3, 4, 5, 6, 7], attemptBudget: BUDGET, recoveryWindowSeconds: WINDOW_DAYS * DAY };
+	// A customer's own paydays: the local days of the month on which their insufficient-funds retries succeeded before
+	// (the money came then), added to their country's. Each past attempt is described with only the days learned
+	// before it (no attempt sees its own outcome); live, each recovery adds its day for the customer's later failures.
+	const customerDays = new Map(); // customerId -> Set of local days of the month
+	const learnDay = (customerId, at, zone) => {
+		if (!customerId) return;
+		const set = customerDays.get(customerId) ?? new Set();
+		set.add(retry.localParts(at, zone).day);
+		customerDays.set(customerId, set);
+	};
+	const timingFor = (country, customerId) => {
+		const days = CUSTOMER_PAYDAYS && customerId ? [...(customerDays.get(customerId) ?? [])] : [];
+		const paydays = byCountry.get(country ?? '?') ?? overall.paydays;
+		return { ...base, paydays: [...paydays, ...days.filter((d) => !paydays.includes(d))] };
+	};
+	// Each past attempt's payday features from its own country's (and customer's) paydays, in its own zone.
+	const described = [...hist.attempts].sort((x, y) => x.at - y.at).map((a) => {
 		const d = retry.localParts(a.at, a.zone);
-		const since = retry.daysSincePayday(d, timingFor(a.country));
+		const since = retry.daysSincePayday(d, timingFor(a.country, a.customerId));
+		if (a.succeeded && a.declineClass === 'insufficientFunds') learnDay(a.customerId, a.at, a.zone);
 		return { ...a, daysSincePayday: since, isPayday: since === 0 };
 	});
 	let model = retry.train(described, { now: NOW, crosses: CROSSES });
@@ -301,7 +340,7 @@ async function makeOurs(sb) {
 		const failure = { ...retry.fromCharge(st.lastCharge), created: st.lastCharge.created };
 		const card = cardOf(st.lastCharge);
 		const inv = { id: st.id, amount_due: st.amount, currency: st.currency, attempt_count: 1 + st.retries, created: st.firstFailureAt - HOUR };
-		return retry.planRetry({ now, invoice: inv, failure, history, firstFailureAt: st.firstFailureAt, customer: { address: st.customer.address, metadata: st.customer.metadata, id: st.customer.id }, card, policy: { timing: timingFor(card.country) }, model, random });
+		return retry.planRetry({ now, invoice: inv, failure, history, firstFailureAt: st.firstFailureAt, customer: { address: st.customer.address, metadata: st.customer.metadata, id: st.customer.id }, card, policy: { timing: timingFor(card.country, st.customer.id) }, model, random: EXPLORE ? random : undefined });
 	}
 	async function next(st, now, ctx) {
 		const p = await plan(st, now, ctx.client);
@@ -328,7 +367,8 @@ async function makeOurs(sb) {
 			if (r.sent && r.outcome !== 'unknown') {
 				const c = classify(st.firstCharge);
 				const zone = retry.resolveTimeZone({ address: st.customer.address, metadata: st.customer.metadata, cardCountry: r.card.country }).zone;
-				model = retry.update(model, { at: now, zone, declineClass: c.class, declineCode: c.codes.decline_code, brand: r.card.brand, funding: r.card.funding, country: r.card.country, firstFailureAt: st.firstFailureAt, attemptNumber: st.retries }, r.outcome === 'paid', { paydayPolicy: timingFor(r.card.country) });
+				model = retry.update(model, { at: now, zone, declineClass: c.class, declineCode: c.codes.decline_code, brand: r.card.brand, funding: r.card.funding, country: r.card.country, firstFailureAt: st.firstFailureAt, attemptNumber: st.retries }, r.outcome === 'paid', { paydayPolicy: timingFor(r.card.country, st.customer.id) });
+				if (r.outcome === 'paid' && c.class === 'insufficientFunds') learnDay(st.customer.id, now, zone);
 			}
 			if (!st.done) await next(st, now, ctx);
 		},
@@ -339,47 +379,60 @@ function classify(charge) {
 }
 
 const t0 = Date.now();
-log(`bench:recovery seed=${SEED} customers=${CUSTOMERS} months=${MONTHS} live-months=${LIVE_MONTHS} scenario=${scenarioFile ?? 'default'}`);
-const [sbOurs, sbBase] = await Promise.all([start(), start()]);
+const SAME = WINDOW_DAYS === STRIPE_WINDOW_DAYS; // then the same-window baseline is the 2-week one
+log(`bench:recovery seed=${SEED} customers=${CUSTOMERS} months=${MONTHS} live-months=${LIVE_MONTHS} window-days=${WINDOW_DAYS} scenario=${scenarioFile ?? 'default'}`);
+const sandboxes = await Promise.all((OURS_ONLY ? [0] : SAME ? [0, 1] : [0, 1, 2]).map(() => start()));
+const [sbOurs, sbBase, sbSame] = sandboxes;
 log(`sandboxes seeded in ${Date.now() - t0} ms: ${JSON.stringify({ invoices: sbOurs.seedReport.invoices, charges: sbOurs.seedReport.charges, chargesFailed: sbOurs.seedReport.chargesFailed })}`);
 let oursRes;
 let baseRes;
+let sameRes;
 try {
 	const ours = await makeOurs(sbOurs);
-	[oursRes, baseRes] = [await runLive('ours', sbOurs, ours), await runLive('baseline', sbBase, baseline)];
+	oursRes = await runLive('ours', sbOurs, ours);
+	if (OURS_ONLY) {
+		const f = oursRes.byCode.insufficient_funds ?? { failed: 0, recovered: 0 };
+		log(`ours only: insufficient_funds ${f.recovered}/${f.failed}, all ${oursRes.recovered}/${oursRes.failed}, attempts ${oursRes.attempts}`);
+		process.exit(0);
+	}
+	baseRes = await runLive('baseline', sbBase, fixedOffsets('baseline', STRIPE_WINDOW_DAYS));
+	sameRes = SAME ? baseRes : await runLive('baselineSameWindow', sbSame, fixedOffsets('baselineSameWindow', WINDOW_DAYS));
 } finally {
-	await sbOurs.close();
-	await sbBase.close();
+	for (const sb of sandboxes) await sb.close();
 }
-// Each side met its own random sample of failures (the two sandboxes draw alike until the policies first act
+// Each side met its own random sample of failures (the sandboxes draw alike until the policies first act
 // differently), and invoice amounts are heavy-tailed (a yearly Business plan is worth hundreds of monthly Starter
 // ones), so raw sums compare samples more than policies. Neither policy looks at the amount and the sandbox's outcomes
 // do not depend on it, so each side's share of invoices recovered per first decline code is applied to the same failed
-// revenue: both sides' failures of that code pooled (direct standardization). `raw` keeps the unadjusted sums.
-const codes = new Set([...Object.keys(oursRes.byCode), ...Object.keys(baseRes.byCode)]);
-let oursStd = 0;
-let baseStd = 0;
+// revenue: every side's failures of that code pooled (direct standardization). `raw` keeps the unadjusted sums.
+const sides = SAME ? [oursRes, baseRes] : [oursRes, baseRes, sameRes];
+const codes = new Set(sides.flatMap((r) => Object.keys(r.byCode)));
+const EMPTY = { failed: 0, recovered: 0, failedUsd: 0 };
+const std = new Map(sides.map((r) => [r, 0]));
+const skipped = [];
 for (const c of codes) {
-	const o = oursRes.byCode[c] ?? { failed: 0, recovered: 0, failedUsd: 0 };
-	const b = baseRes.byCode[c] ?? { failed: 0, recovered: 0, failedUsd: 0 };
-	const pooled = o.failedUsd + b.failedUsd;
-	// A code met on one side only has no rate on the other: it counts for neither.
-	if (o.failed === 0 || b.failed === 0) continue;
-	oursStd += (o.recovered / o.failed) * pooled;
-	baseStd += (b.recovered / b.failed) * pooled;
+	const per = sides.map((r) => r.byCode[c] ?? EMPTY);
+	// A code not met on every side has no rate on some side: it counts for none.
+	if (per.some((x) => x.failed === 0)) {
+		skipped.push(c);
+		continue;
+	}
+	const pooled = per.reduce((sum, x) => sum + x.failedUsd, 0);
+	sides.forEach((r, i) => std.set(r, std.get(r) + (per[i].recovered / per[i].failed) * pooled));
 }
-// The ceiling: what a policy that recovered every invoice of every code either side ever recovered would get, against
-// the same baseline. It shows how much room the world leaves: where 8 spread tries already recover nearly everything
-// recoverable, no timing can add much.
+// The ceiling: what a policy that recovered every invoice of every code any side ever recovered would get, against a
+// baseline. It shows how much room the world leaves: where 8 spread tries already recover nearly everything
+// recoverable, no timing and no window can add much.
 let ceiling = 0;
 for (const c of codes) {
-	const o = oursRes.byCode[c];
-	const b = baseRes.byCode[c];
-	if (o && b && o.failed > 0 && b.failed > 0 && (o.recovered > 0 || b.recovered > 0)) ceiling += o.failedUsd + b.failedUsd;
+	const per = sides.map((r) => r.byCode[c] ?? EMPTY);
+	if (per.every((x) => x.failed > 0) && per.some((x) => x.recovered > 0)) ceiling += per.reduce((sum, x) => sum + x.failedUsd, 0);
 }
-oursStd = Math.round(oursStd);
-baseStd = Math.round(baseStd);
+const oursStd = Math.round(std.get(oursRes));
+const baseStd = Math.round(std.get(baseRes));
+const sameStd = Math.round(std.get(sameRes));
 const ratio = baseStd > 0 ? oursStd / baseStd : null;
+const ratioSame = sameStd > 0 ? oursStd / sameStd : null;
 const rate = (r) => (r.failedRevenue > 0 ? r.revenue / r.failedRevenue : 0);
 const round4 = (x) => (x === null ? null : Number(x.toFixed(4)));
 const result = {
@@ -387,18 +440,25 @@ const result = {
 	ours: oursStd,
 	baseline: baseStd,
 	unit: 'usd_cents',
-	method: 'revenue recovered of the same failed revenue: each side\'s share of invoices recovered per first decline code times both sides\' pooled failed revenue of that code (raw: the unadjusted sums)',
+	method: 'revenue recovered of the same failed revenue: each side\'s share of invoices recovered per first decline code times every side\'s pooled failed revenue of that code (raw: the unadjusted sums); baseline = Stripe\'s default (8 tries spread over 14 days), ours = 8 tries within its window, baselineSameWindow = 8 tries spread over ours\' window',
 	ratio: round4(ratio),
 	target: TARGET,
 	pass: ratio !== null && ratio >= TARGET && oursRes.violations === 0,
 	ceilingRatio: baseStd > 0 ? round4(ceiling / baseStd) : null,
-	recovered: { ours: oursRes.recovered, baseline: baseRes.recovered },
-	failed: { ours: oursRes.failed, baseline: baseRes.failed },
-	raw: { ours: oursRes.revenue, baseline: baseRes.revenue, ratio: round4(baseRes.revenue > 0 ? oursRes.revenue / baseRes.revenue : null), failedRevenue: { ours: oursRes.failedRevenue, baseline: baseRes.failedRevenue } },
-	recoveryRate: { ours: round4(rate(oursRes)), baseline: round4(rate(baseRes)) },
-	attempts: { ours: oursRes.attempts, baseline: baseRes.attempts },
+	windowDays: { ours: WINDOW_DAYS, baseline: STRIPE_WINDOW_DAYS, baselineSameWindow: WINDOW_DAYS },
+	baselineSameWindow: sameStd,
+	ratioSameWindow: round4(ratioSame),
+	ceilingRatioSameWindow: sameStd > 0 ? round4(ceiling / sameStd) : null,
+	recovered: { ours: oursRes.recovered, baseline: baseRes.recovered, baselineSameWindow: sameRes.recovered },
+	failed: { ours: oursRes.failed, baseline: baseRes.failed, baselineSameWindow: sameRes.failed },
+	raw: { ours: oursRes.revenue, baseline: baseRes.revenue, baselineSameWindow: sameRes.revenue, ratio: round4(baseRes.revenue > 0 ? oursRes.revenue / baseRes.revenue : null), failedRevenue: { ours: oursRes.failedRevenue, baseline: baseRes.failedRevenue, baselineSameWindow: sameRes.failedRevenue } },
+	recoveryRate: { ours: round4(rate(oursRes)), baseline: round4(rate(baseRes)), baselineSameWindow: round4(rate(sameRes)) },
+	attempts: { ours: oursRes.attempts, baseline: baseRes.attempts, baselineSameWindow: sameRes.attempts },
+	maxRetriesPerInvoice: { ours: oursRes.maxRetriesPerInvoice, baseline: baseRes.maxRetriesPerInvoice, baselineSameWindow: sameRes.maxRetriesPerInvoice },
 	violations: oursRes.violations,
 	baselineViolations: baseRes.violations,
+	baselineSameWindowViolations: sameRes.violations,
+	codesSkipped: skipped,
 	scenario: scenarioFile ? scenarioFile.replace(`${ROOT}/`, '') : 'default',
 	seed: SEED,
 	customers: CUSTOMERS,
