@@ -152,3 +152,49 @@ describe('npm start', () => {
 		expect(stillOpen).toEqual([]);
 	});
 });
+
+describe('npm start with STRIPE_API_KEY (Stripe test mode; this machine cannot reach Stripe, so only the set-up is checked)', () => {
+	it('refuses a live key before starting anything', async () => {
+		const run = spawn(process.execPath, [path.join(ROOT, 'scripts', 'start.mjs'), '--port=0'], { cwd: ROOT, env: { ...process.env, STRIPE_API_KEY: 'sk_live_notAllowedHere000' } });
+		let err = '';
+		run.stderr.on('data', (d: Buffer) => (err += d.toString()));
+		const code = await new Promise<number | null>((resolve) => run.once('exit', resolve));
+		expect(code).toBe(1);
+		expect(err).toContain('STRIPE_API_KEY must be a test-mode key');
+		expect(err).not.toContain('Start n8n');
+	}, 120_000);
+
+	it('without a webhook secret: the pipeline reads the events with the poll trigger, published, and the notes say how webhooks would reach n8n', async () => {
+		const folder = mkdtempSync(path.join(tmpdir(), 'revops-demo-real-'));
+		const run = spawn(process.execPath, [path.join(ROOT, 'scripts', 'start.mjs'), `--user-folder=${folder}`, '--port=0'], { cwd: ROOT, env: { ...process.env, STRIPE_API_KEY: 'sk_test_e2eNoNetwork0000' } });
+		let out = '';
+		let err = '';
+		run.stdout.on('data', (d: Buffer) => (out += d.toString()));
+		run.stderr.on('data', (d: Buffer) => (err += d.toString()));
+		const done = new Promise<number | null>((resolve) => run.once('exit', resolve));
+		try {
+			await waitFor('npm start (Stripe test mode) to say it is running', () => {
+				if (run.exitCode !== null) throw new Error(`npm start exited (${run.exitCode}):\n${err.slice(-3000)}`);
+				return /Ctrl-C stops everything/.test(out);
+			}, { timeoutMs: 280_000, intervalMs: 500 });
+			expect(out).toContain('Stripe test mode');
+			expect(out).toContain('stripe listen --print-secret');
+			expect(out).toMatch(/Could not list your meters/);
+			expect(out).not.toMatch(/Stripe sandbox:|Could not publish/);
+			expect(err).toContain('no Stripe sandbox');
+			url = /is running \(ready in \d+ s\): (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1];
+			cookie = '';
+			const match = /Log in as (\S+) \/ (\S+)/.exec(out)!;
+			await rest('POST', '/rest/login', { emailOrLdapLoginId: match[1], password: match[2] });
+			const pipeline = await rest<{ active: boolean; nodes: Array<{ name: string; type: string }> }>('GET', `/rest/workflows/${PIPELINE}`);
+			expect(pipeline.active).toBe(true);
+			expect(pipeline.nodes.find((n) => n.name === 'Stripe Events')?.type).toBe('n8n-nodes-stripe-revops.stripeRevOpsEventsPollTrigger');
+			const credentials = await rest<Array<{ name: string; type: string }>>('GET', '/rest/credentials');
+			expect(credentials.map((c) => c.type).sort()).toEqual(['hubspotAppToken', 'postgres', 'smtp', 'stripeRevOpsApi']);
+		} finally {
+			run.kill('SIGINT');
+			expect(await done).toBe(0);
+			rmSync(folder, { recursive: true, force: true });
+		}
+	}, 300_000);
+});
