@@ -9,12 +9,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { computeAnalytics, loadAnalyticsData, type AnalyticsOptions } from '../../../lib/analytics/compute';
-import { StripeClient, fetchTransport } from '../../../lib/stripe';
 import { rowsToAnalyticsData, toNumber, toUnixSeconds } from '../../../lib/warehouse/objects';
-import { CHECKPOINT_TABLE, checkpointDdl, checkpointSql, syncTables, type SyncResult } from '../../../lib/warehouse/sync';
+import { checkpointDdl } from '../../../lib/warehouse/sync';
 import { childrenOf, table, toRow } from '../../../lib/warehouse/tables';
 import { startSandbox, type Sandbox } from '../../../sandbox';
 import { startPostgres, type PostgresServer } from '../../helpers/postgres';
+import { sandboxClient, syncUntilCaughtUp } from './warehouseRuns';
 
 const NOW = Date.UTC(2026, 5, 15) / 1000;
 const TABLES = ['customers', 'prices', 'subscriptions', 'subscription_items', 'invoices', 'invoice_line_items', 'invoice_payments', 'charges', 'refunds', 'checkout_sessions', 'tax_rates'];
@@ -22,9 +22,6 @@ const TABLES = ['customers', 'prices', 'subscriptions', 'subscription_items', 'i
 let sb: Sandbox;
 let pg: PostgresServer;
 
-function client(): StripeClient {
-	return new StripeClient({ request: fetchTransport(sb.secretKey), baseUrl: sb.url, sleep: async (ms) => await new Promise((resolve) => setTimeout(resolve, ms)), retry: { maxRetries: 8 } });
-}
 
 beforeAll(async () => {
 	[sb, pg] = await Promise.all([startSandbox({ seed: 12, now: NOW, clock: 'frozen', rateLimits: false, seedData: { customers: 60, months: 6 } }), startPostgres()]);
@@ -35,35 +32,8 @@ afterAll(async () => {
 	await pg?.stop();
 });
 
-async function apply(result: SyncResult): Promise<void> {
-	const db = pg.client();
-	await db.connect();
-	try {
-		await db.query('BEGIN');
-		for (const batch of result.batches) await db.query(batch.sql, batch.params);
-		await db.query(checkpointSql('default'), [JSON.stringify(result.state)]);
-		await db.query('COMMIT');
-	} catch (error) {
-		await db.query('ROLLBACK');
-		throw error;
-	} finally {
-		await db.end();
-	}
-}
 
-async function storedState(): Promise<unknown> {
-	const { rows } = await pg.query<{ state: unknown }>(`SELECT state FROM ${CHECKPOINT_TABLE} WHERE name = 'default'`);
-	return rows[0]?.state;
-}
 
-async function syncAll(maxPages: number): Promise<void> {
-	for (let run = 1; run <= 500; run++) {
-		const result = await syncTables(client(), await storedState(), { now: sb.clock.now(), maxPages });
-		await apply(result);
-		if (result.caughtUp) return;
-	}
-	throw new Error('never caught up');
-}
 
 test('toNumber and toUnixSeconds read pg values and JSON values alike', () => {
 	expect(toNumber('1234')).toBe(1234);
@@ -79,7 +49,7 @@ test('toNumber and toUnixSeconds read pg values and JSON values alike', () => {
 });
 
 test('computeAnalytics from the warehouse rows equals computeAnalytics from the API', async () => {
-	await syncAll(20);
+	await syncUntilCaughtUp(sb, pg, 20);
 	const tables: Record<string, Array<Record<string, unknown>>> = {};
 	for (const t of TABLES) tables[t] = (await pg.query(`SELECT * FROM ${t}`)).rows as Array<Record<string, unknown>>;
 	// pg's own types, as the warehouse gives them.
@@ -90,7 +60,7 @@ test('computeAnalytics from the warehouse rows equals computeAnalytics from the 
 	const fromRowsData = rowsToAnalyticsData(tables);
 	expect(fromRowsData.events).toEqual([]);
 	const fromRows = computeAnalytics(fromRowsData, options);
-	const fromApi = computeAnalytics({ ...(await loadAnalyticsData(client())), events: [] }, options);
+	const fromApi = computeAnalytics({ ...(await loadAnalyticsData(sandboxClient(sb))), events: [] }, options);
 
 	// Not trivial.
 	expect(fromApi.monthly.some((m) => m.mrr.end > 0)).toBe(true);
@@ -110,12 +80,12 @@ test('computeAnalytics from the warehouse rows equals computeAnalytics from the 
 }, 300_000);
 
 test('rows as toRow gives them (ISO strings, numbers) rebuild the same metrics, discounts included', async () => {
-	const api = { ...(await loadAnalyticsData(client())), events: [] };
+	const api = { ...(await loadAnalyticsData(sandboxClient(sb))), events: [] };
 	// A forever 25 % discount on one live subscription (the seed has none): it is in the jsonb column and must reduce MRR alike.
 	const live = api.subscriptions.find((s) => s.status === 'active')!;
 	live.discounts = [{ coupon: { percent_off: 25, duration: 'forever' }, start: live.start_date ?? 0, end: null }];
 	const prices: Array<Record<string, unknown>> = [];
-	for await (const p of client().list<{ id: string }>('/v1/prices')) prices.push(p);
+	for await (const p of sandboxClient(sb).list<{ id: string }>('/v1/prices')) prices.push(p);
 	const objects: Record<string, unknown[]> = {
 		customers: api.customers,
 		prices,

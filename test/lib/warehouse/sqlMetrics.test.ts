@@ -33,11 +33,11 @@ import {
 	type RefundLike,
 	type TaxRateLike,
 } from '../../../lib/analytics';
-import { StripeClient, fetchTransport } from '../../../lib/stripe';
-import { checkpointSql, syncTables, type SyncResult } from '../../../lib/warehouse/sync';
+import { syncTables } from '../../../lib/warehouse/sync';
 import { startSandbox, type Sandbox } from '../../../sandbox';
 import { startPostgres, type PostgresServer } from '../../helpers/postgres';
 import { stripeClient } from '../../sandbox/helpers';
+import { applyRun, sandboxClient } from './warehouseRuns';
 
 const SQL_DIR = path.resolve(__dirname, '..', '..', '..', 'workflows', 'sql');
 /** Seeded up to 25 November 2026; then 10 days pass: the current month (December) is measured so far. */
@@ -54,31 +54,8 @@ let pg: PostgresServer;
 let now: number;
 let from: number;
 
-function client(): StripeClient {
-	return new StripeClient({ request: fetchTransport(sb.secretKey), baseUrl: sb.url, sleep: async (ms) => await new Promise((resolve) => setTimeout(resolve, ms)), retry: { maxRetries: 8 } });
-}
 
-async function listAll<T extends { id: string }>(p: string, params: Record<string, unknown> = {}): Promise<T[]> {
-	const out: T[] = [];
-	for await (const x of client().list<T>(p, params as never)) out.push(x);
-	return out;
-}
 
-async function apply(result: SyncResult): Promise<void> {
-	const db = pg.client();
-	await db.connect();
-	try {
-		await db.query('BEGIN');
-		for (const batch of result.batches) await db.query(batch.sql, batch.params);
-		await db.query(checkpointSql('default'), [JSON.stringify(result.state)]);
-		await db.query('COMMIT');
-	} catch (error) {
-		await db.query('ROLLBACK');
-		throw error;
-	} finally {
-		await db.end();
-	}
-}
 
 async function rows<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<R[]> {
 	return (await pg.query<R>(sql, values)).rows;
@@ -94,7 +71,7 @@ const r6 = (v: unknown): number | null => (v === null || v === undefined ? null 
  */
 async function addExpansionAndContraction(): Promise<void> {
 	const stripe = stripeClient(sb);
-	const subs = await listAll<Stripe.Subscription>('/v1/subscriptions', { status: 'all' });
+	const subs = await sandboxClient(sb).listAll<Stripe.Subscription>('/v1/subscriptions', { status: 'all' });
 	const perCustomer = new Map<string, number>();
 	for (const s of subs) perCustomer.set(String(s.customer), (perCustomer.get(String(s.customer)) ?? 0) + 1);
 	const single = subs.filter((s) => s.status === 'active' && !s.trial_end && perCustomer.get(String(s.customer)) === 1 && s.items.data.length === 1 && s.items.data[0].price.recurring?.interval === 'month');
@@ -122,8 +99,8 @@ beforeAll(async () => {
 	let stored: unknown;
 	for (let run = 0; ; run++) {
 		if (run > 200) throw new Error('never caught up');
-		const result = await syncTables(client(), stored, { now, maxPages: 50 });
-		await apply(result);
+		const result = await syncTables(sandboxClient(sb), stored, { now, maxPages: 50 });
+		await applyRun(pg, result);
 		stored = result.state;
 		if (result.caughtUp) break;
 	}
@@ -140,15 +117,15 @@ afterAll(async () => {
 
 /** What lib/analytics computes from the API objects. */
 async function fromApi() {
-	const subscriptions = await listAll<HistorySubscription>('/v1/subscriptions', { status: 'all' });
+	const subscriptions = await sandboxClient(sb).listAll<HistorySubscription>('/v1/subscriptions', { status: 'all' });
 	// As loadAnalyticsData lists them: the invoices with their payments (no separate invoice payment list).
-	const invoices = await listAll<InvoiceLike>('/v1/invoices', { expand: ['data.payments'] });
-	const charges = await listAll<ChargeLike>('/v1/charges');
+	const invoices = await sandboxClient(sb).listAll<InvoiceLike>('/v1/invoices', { expand: ['data.payments'] });
+	const charges = await sandboxClient(sb).listAll<ChargeLike>('/v1/charges');
 	// With their line items, for the funnel by price (checkout.ts reads line_items; Sync Tables lists them so too).
-	const sessions = await listAll<CheckoutSessionLike>('/v1/checkout/sessions', { expand: ['data.line_items'] });
-	const customers = await listAll<{ id: string; address?: { country?: string | null } | null }>('/v1/customers');
-	const refunds = await listAll<RefundLike>('/v1/refunds');
-	const taxRates = Object.fromEntries((await listAll<TaxRateLike>('/v1/tax_rates')).map((t) => [t.id, t]));
+	const sessions = await sandboxClient(sb).listAll<CheckoutSessionLike>('/v1/checkout/sessions', { expand: ['data.line_items'] });
+	const customers = await sandboxClient(sb).listAll<{ id: string; address?: { country?: string | null } | null }>('/v1/customers');
+	const refunds = await sandboxClient(sb).listAll<RefundLike>('/v1/refunds');
+	const taxRates = Object.fromEntries((await sandboxClient(sb).listAll<TaxRateLike>('/v1/tax_rates')).map((t) => [t.id, t]));
 	const history = mrrHistory(subscriptions, [], { from, to: now, now, reportingCurrency: REPORTING, rates: RATES });
 	return {
 		subscriptions,

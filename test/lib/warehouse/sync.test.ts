@@ -15,12 +15,12 @@ import { join } from 'node:path';
 
 import type Stripe from 'stripe';
 
-import { StripeClient, fetchTransport } from '../../../lib/stripe';
-import { CHECKPOINT_TABLE, checkpointDdl, checkpointSql, readState, syncTables, type SyncResult } from '../../../lib/warehouse/sync';
+import { checkpointDdl, readState, syncTables } from '../../../lib/warehouse/sync';
 import { schemaSql, TABLE_NAMES } from '../../../lib/warehouse/tables';
 import { startSandbox, type Sandbox } from '../../../sandbox';
 import { startPostgres, type PostgresServer } from '../../helpers/postgres';
 import { stripeClient } from '../../sandbox/helpers';
+import { applyRun, sandboxClient, storedCheckpoint, syncUntilCaughtUp } from './warehouseRuns';
 
 const NOW = Date.UTC(2026, 5, 15) / 1000;
 const DAY = 86400;
@@ -29,9 +29,6 @@ let sb: Sandbox;
 let stripe: Stripe;
 let pg: PostgresServer;
 
-function client(): StripeClient {
-	return new StripeClient({ request: fetchTransport(sb.secretKey), baseUrl: sb.url, sleep: async (ms) => await new Promise((resolve) => setTimeout(resolve, ms)), retry: { maxRetries: 8 } });
-}
 
 beforeAll(async () => {
 	[sb, pg] = await Promise.all([startSandbox({ seed: 12, now: NOW, clock: 'frozen', rateLimits: false, seedData: { customers: 40, months: 3 } }), startPostgres()]);
@@ -43,91 +40,56 @@ afterAll(async () => {
 	await pg?.stop();
 });
 
-/** Applies one run's batches and checkpoint in one transaction; `fail` rolls it back after the rows. */
-async function apply(result: SyncResult, options: { fail?: boolean } = {}): Promise<void> {
-	const db = pg.client();
-	await db.connect();
-	try {
-		await db.query('BEGIN');
-		for (const batch of result.batches) await db.query(batch.sql, batch.params);
-		await db.query(checkpointSql('default'), [JSON.stringify(result.state)]);
-		if (options.fail) throw new Error('the warehouse went away');
-		await db.query('COMMIT');
-	} catch (error) {
-		await db.query('ROLLBACK');
-		throw error;
-	} finally {
-		await db.end();
-	}
-}
 
-async function storedState(): Promise<unknown> {
-	const { rows } = await pg.query<{ state: unknown }>(`SELECT state FROM ${CHECKPOINT_TABLE} WHERE name = 'default'`);
-	return rows[0]?.state;
-}
 
-/** Runs until caught up, `maxPages` list requests a run; returns the number of runs. */
-async function syncAll(maxPages: number): Promise<number> {
-	for (let run = 1; run <= 500; run++) {
-		const result = await syncTables(client(), await storedState(), { now: sb.clock.now(), maxPages });
-		await apply(result);
-		if (result.caughtUp) return run;
-	}
-	throw new Error('never caught up');
-}
 
-async function listAll<T extends { id: string }>(path: string, params: Record<string, unknown> = {}): Promise<T[]> {
-	const out: T[] = [];
-	for await (const x of client().list<T>(path, params as never)) out.push(x);
-	return out;
-}
 
 /** Row counts and sums per table in Postgres and in the sandbox (through the API). */
 async function compare(): Promise<void> {
 	const count = async (t: string, where = 'true') => Number((await pg.query<{ n: string }>(`SELECT count(*) AS n FROM ${t} WHERE ${where}`)).rows[0].n);
 	const sum = async (sql: string) => (await pg.query<{ k: string; s: string }>(sql)).rows.map((r) => `${r.k}:${r.s}`).sort();
 
-	const customers = await listAll<Stripe.Customer>('/v1/customers');
+	const customers = await sandboxClient(sb).listAll<Stripe.Customer>('/v1/customers');
 	expect(await count('customers', 'NOT deleted')).toBe(customers.length);
-	const subs = await listAll<Stripe.Subscription>('/v1/subscriptions', { status: 'all' });
+	const subs = await sandboxClient(sb).listAll<Stripe.Subscription>('/v1/subscriptions', { status: 'all' });
 	expect(await count('subscriptions')).toBe(subs.length);
 	const byStatus = (xs: Array<{ status: string | null }>) => [...xs.reduce((m, x) => m.set(String(x.status), (m.get(String(x.status)) ?? 0) + 1), new Map<string, number>())].map(([k, n]) => `${k}:${n}`).sort();
 	expect(await sum('SELECT status AS k, count(*) AS s FROM subscriptions GROUP BY status')).toEqual(byStatus(subs));
 	expect(await count('subscription_items')).toBe(subs.reduce((n, s) => n + s.items.data.length, 0));
-	const invoices = await listAll<Stripe.Invoice>('/v1/invoices');
+	const invoices = await sandboxClient(sb).listAll<Stripe.Invoice>('/v1/invoices');
 	expect(await count('invoices')).toBe(invoices.length);
 	expect(await sum('SELECT status AS k, count(*) AS s FROM invoices GROUP BY status')).toEqual(byStatus(invoices));
 	const paid = (xs: Stripe.Invoice[]) => [...xs.reduce((m, x) => m.set(x.currency, (m.get(x.currency) ?? 0) + x.amount_paid), new Map<string, number>())].map(([k, n]) => `${k}:${n}`).sort();
 	expect(await sum('SELECT currency AS k, sum(amount_paid) AS s FROM invoices GROUP BY currency')).toEqual(paid(invoices));
 	expect(await count('invoice_line_items')).toBe(invoices.reduce((n, i) => n + i.lines.data.length, 0));
-	const payments = await listAll<Stripe.InvoicePayment>('/v1/invoice_payments');
+	const payments = await sandboxClient(sb).listAll<Stripe.InvoicePayment>('/v1/invoice_payments');
 	expect(await count('invoice_payments')).toBe(payments.length);
 	expect(await sum('SELECT status AS k, count(*) AS s FROM invoice_payments GROUP BY status')).toEqual(byStatus(payments));
-	const charges = await listAll<Stripe.Charge>('/v1/charges');
+	const charges = await sandboxClient(sb).listAll<Stripe.Charge>('/v1/charges');
 	expect(await count('charges')).toBe(charges.length);
 	const refunded = [...charges.reduce((m, c) => m.set(c.currency, (m.get(c.currency) ?? 0) + c.amount_refunded), new Map<string, number>())].map(([k, n]) => `${k}:${n}`).sort();
 	expect(await sum('SELECT currency AS k, sum(amount_refunded) AS s FROM charges GROUP BY currency')).toEqual(refunded);
-	expect(await count('refunds')).toBe((await listAll('/v1/refunds')).length);
-	expect(await count('disputes')).toBe((await listAll('/v1/disputes')).length);
-	expect(await count('payouts')).toBe((await listAll('/v1/payouts')).length);
-	expect(await count('prices')).toBe((await listAll('/v1/prices')).length);
-	expect(await count('products')).toBe((await listAll('/v1/products')).length);
-	const txns = await listAll<Stripe.BalanceTransaction>('/v1/balance_transactions');
+	expect(await count('refunds')).toBe((await sandboxClient(sb).listAll('/v1/refunds')).length);
+	expect(await count('disputes')).toBe((await sandboxClient(sb).listAll('/v1/disputes')).length);
+	expect(await count('payouts')).toBe((await sandboxClient(sb).listAll('/v1/payouts')).length);
+	expect(await count('prices')).toBe((await sandboxClient(sb).listAll('/v1/prices')).length);
+	expect(await count('products')).toBe((await sandboxClient(sb).listAll('/v1/products')).length);
+	const txns = await sandboxClient(sb).listAll<Stripe.BalanceTransaction>('/v1/balance_transactions');
 	expect(await count('balance_transactions')).toBe(txns.length);
 	const net = [...txns.reduce((m, t) => m.set(`${t.currency}/${t.status}`, (m.get(`${t.currency}/${t.status}`) ?? 0) + t.net), new Map<string, number>())].map(([k, n]) => `${k}:${n}`).sort();
 	expect(await sum(`SELECT currency || '/' || status AS k, sum(net) AS s FROM balance_transactions GROUP BY 1`)).toEqual(net);
 	expect(await count('balance_transaction_fee_details')).toBe(txns.reduce((n, t) => n + t.fee_details.length, 0));
-	const sessions = await listAll<Stripe.Checkout.Session>('/v1/checkout/sessions', { expand: ['data.line_items'] });
+	const sessions = await sandboxClient(sb).listAll<Stripe.Checkout.Session>('/v1/checkout/sessions', { expand: ['data.line_items'] });
 	expect(await count('checkout_sessions')).toBe(sessions.length);
 	const priced = (await pg.query<{ id: string; price_id: string | null }>('SELECT id, price_id FROM checkout_sessions')).rows;
 	expect(new Map(priced.map((r) => [r.id, r.price_id]))).toEqual(new Map(sessions.map((x) => [x.id, (x.line_items?.data[0]?.price?.id as string | undefined) ?? null])));
-	expect(await count('tax_rates')).toBe((await listAll('/v1/tax_rates')).length);
+	expect(await count('tax_rates')).toBe((await sandboxClient(sb).listAll('/v1/tax_rates')).length);
 }
 
 test('backfill in small runs resumes from its checkpoint and equals the sandbox; changes arrive through events; a failed run repeats; 429s change nothing', async () => {
-	const runs = await syncAll(2);
+	const runs = await syncUntilCaughtUp(sb, pg, 2);
 	expect(runs).toBeGreaterThan(5);
-	const state = readState(await storedState())!;
+	const state = readState(await storedCheckpoint(pg))!;
 	expect(Object.keys(state.backfill).sort()).toEqual(TABLE_NAMES.filter((t) => !['subscription_items', 'invoice_line_items', 'invoice_payments', 'balance_transaction_fee_details'].includes(t)).sort());
 	expect(Object.values(state.backfill).every((b) => b.done)).toBe(true);
 	await compare();
@@ -138,25 +100,25 @@ test('backfill in small runs resumes from its checkpoint and equals the sandbox;
 	const added = await stripe.customers.create({ email: 'new@warehouse.example', name: 'New' });
 	await stripe.paymentMethods.attach('pm_card_visa', { customer: added.id }).then((pm) => stripe.customers.update(added.id, { invoice_settings: { default_payment_method: pm.id } }));
 	const sub = await stripe.subscriptions.create({ customer: added.id, items: [{ price: price.id, quantity: 3 }] });
-	const customers = await listAll<Stripe.Customer>('/v1/customers');
+	const customers = await sandboxClient(sb).listAll<Stripe.Customer>('/v1/customers');
 	await stripe.customers.update(customers[5].id, { name: 'Renamed In Stripe' });
 	await stripe.customers.del(customers[6].id);
-	const live = (await listAll<Stripe.Subscription>('/v1/subscriptions')).find((s) => s.id !== sub.id)!;
+	const live = (await sandboxClient(sb).listAll<Stripe.Subscription>('/v1/subscriptions')).find((s) => s.id !== sub.id)!;
 	await stripe.subscriptions.cancel(live.id);
-	const charge = (await listAll<Stripe.Charge>('/v1/charges')).find((c) => c.status === 'succeeded' && c.amount_refunded === 0)!;
+	const charge = (await sandboxClient(sb).listAll<Stripe.Charge>('/v1/charges')).find((c) => c.status === 'succeeded' && c.amount_refunded === 0)!;
 	await stripe.refunds.create({ charge: charge.id, amount: 100 });
 	await sb.clock.advance(20 * DAY);
 
 	// A run whose writes fail leaves the checkpoint; the next runs repeat and catch up.
-	const before = JSON.stringify(await storedState());
-	const failing = await syncTables(client(), await storedState(), { now: sb.clock.now(), maxPages: 6 });
+	const before = JSON.stringify(await storedCheckpoint(pg));
+	const failing = await syncTables(sandboxClient(sb), await storedCheckpoint(pg), { now: sb.clock.now(), maxPages: 6 });
 	expect(failing.batches.length).toBeGreaterThan(0);
-	await expect(apply(failing, { fail: true })).rejects.toThrow('the warehouse went away');
-	expect(JSON.stringify(await storedState())).toBe(before);
+	await expect(applyRun(pg, failing, { fail: true })).rejects.toThrow('the warehouse went away');
+	expect(JSON.stringify(await storedCheckpoint(pg))).toBe(before);
 
 	// Stripe answers 429 to a fifth of the requests from here on.
 	sb.setFaults({ rateLimitRate: 0.2 });
-	await syncAll(6);
+	await syncUntilCaughtUp(sb, pg, 6);
 	sb.setFaults({});
 	await compare();
 	const row = async (t: string, id: string) => (await pg.query(`SELECT * FROM ${t} WHERE id = $1`, [id])).rows[0] as Record<string, unknown>;
@@ -167,17 +129,17 @@ test('backfill in small runs resumes from its checkpoint and equals the sandbox;
 	const items = (await pg.query('SELECT quantity, price_id FROM subscription_items WHERE subscription_id = $1', [sub.id])).rows;
 	expect(items).toEqual([{ quantity: '3', price_id: price.id }]);
 	// No transaction is still pending in the warehouse once Stripe made it available.
-	const pendingInStripe = (await listAll<Stripe.BalanceTransaction>('/v1/balance_transactions')).filter((t) => t.status === 'pending').length;
+	const pendingInStripe = (await sandboxClient(sb).listAll<Stripe.BalanceTransaction>('/v1/balance_transactions')).filter((t) => t.status === 'pending').length;
 	expect(Number((await pg.query(`SELECT count(*) AS n FROM balance_transactions WHERE status = 'pending'`)).rows[0].n)).toBe(pendingInStripe);
 
 	// 35 days without a run: Stripe no longer lists the events of the first days. The run says so and starts a
 	// new backfill, after which the tables equal the sandbox again.
 	await sb.clock.advance(35 * DAY);
-	const stale = await syncTables(client(), await storedState(), { now: sb.clock.now(), maxPages: 6 });
+	const stale = await syncTables(sandboxClient(sb), await storedCheckpoint(pg), { now: sb.clock.now(), maxPages: 6 });
 	expect(stale.gap).toMatch(/30 days|retention|lost/i);
 	expect(stale.phase).toBe('backfill');
-	await apply(stale);
-	await syncAll(6);
+	await applyRun(pg, stale);
+	await syncUntilCaughtUp(sb, pg, 6);
 	await compare();
 
 	// workflows/sql/analytics-input.sql: one row per table, with all of its rows (the input of Metrics from warehouse rows).
