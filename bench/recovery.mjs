@@ -98,6 +98,7 @@ if (WINDOW_DAYS > 60) throw new Error('--window-days: at most 60 (Stripe\'s long
 const BUDGET = { attempts: TRIES, windowSeconds: WINDOW_DAYS * DAY }; // 8 retries within the whole window: never more than 8
 const CROSSES = flags['no-crosses'] === undefined;
 const CUSTOMER_PAYDAYS = flags['no-customer-paydays'] === undefined; // --no-customer-paydays: country paydays only
+const SAME_STATE_HOURS = int(flags, 'same-state-hours', Number(process.env.BENCH_SAME_STATE_HOURS ?? 48), 0); // how long a card's state lasts, for spreading the budget (TimingPolicy.sameStateSeconds)
 const EXPLORE = flags['no-explore'] === undefined; // --no-explore: the model's mean instead of a Thompson draw
 const OURS_ONLY = process.env.BENCH_OURS_ONLY === '1'; // development: run ours only, print its line, no comparison // --no-crosses: the model without its crosses, for comparison
 const NOW = int(flags, 'now', 1_780_000_000); // 2026-05-28T20:26:40Z: the end of the seeded history
@@ -307,7 +308,7 @@ async function makeOurs(sb) {
 		const l = retry.learnPaydays(ifRetries.filter((a) => (a.country ?? '?') === country).map((a) => ({ at: a.at, succeeded: a.succeeded, zone: a.zone })), learnOpts);
 		byCountry.set(country, l.samples >= learnOpts.minSamples ? l.paydays : overall.paydays);
 	}
-	const base = { businessDays: [1, 2, 3, 4, 5, 6, 7], attemptBudget: BUDGET, recoveryWindowSeconds: WINDOW_DAYS * DAY };
+	const base = { businessDays: [1, 2, 3, 4, 5, 6, 7], attemptBudget: BUDGET, recoveryWindowSeconds: WINDOW_DAYS * DAY, sameStateSeconds: SAME_STATE_HOURS * HOUR };
 	// A customer's own paydays: the local days of the month on which their insufficient-funds retries succeeded before
 	// (the money came then), added to their country's. Each past attempt is described with only the days learned
 	// before it (no attempt sees its own outcome); live, each recovery adds its day for the customer's later failures.

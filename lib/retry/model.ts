@@ -53,6 +53,7 @@ export const MODEL_FEATURES = [
 	'customerHistory',
 	'timeOfWeek',
 	'countryDayOfMonth',
+	'paydayHour',
 ] as const;
 
 export type ModelFeature = (typeof MODEL_FEATURES)[number];
@@ -81,7 +82,7 @@ export interface RetryModel {
 	features: Partial<Record<ModelFeature, Record<string, BetaCounts>>>;
 	/** Attempts learned from (training plus updates). */
 	samples: number;
-	/** Whether the crosses `timeOfWeek` and `countryDayOfMonth` are learned (`train` with `crosses: true`); absent: not. */
+	/** Whether the crosses `timeOfWeek`, `countryDayOfMonth` and `paydayHour` are learned (`train` with `crosses: true`); absent: not. */
 	crosses?: boolean;
 	/** The earliest and latest attempt learned from (unix seconds), `null` with none. */
 	dataRange: { from: number; to: number } | null;
@@ -215,14 +216,17 @@ export interface FeatureOptions {
  * days since the first failure `0`/`1`/`2-3`/`4-7`/`8-14`/`15+`, attempt number `1`…`7`/`8+`,
  * customer history `none`/`<50%`/`50-80%`/`80-95%`/`95%+`. Codes and card fields lower-cased.
  *
- * Two crosses, only with a decline class, because when money arrives depends on the class and
+ * Three crosses, only with a decline class, because when money arrives depends on the class and
  * the place, and a naive-Bayes sum of separate weekday, hour and day buckets cannot say "Friday
  * afternoon" or "the end of the month in Germany":
  * - `timeOfWeek`: class, local weekday and 3-hour band (`insufficientFunds|5|12-14`): weekly and
  *   fortnightly paydays and the hour funds clear;
  * - `countryDayOfMonth`: class, card country and the local day of the month, `last` for the
  *   month's last day (`insufficientFunds|DE|last`): monthly paydays differ by country's payroll
- *   habits, and a payday helps for a day or two, less than a 5-day band.
+ *   habits, and a payday helps for a day or two, less than a 5-day band;
+ * - `paydayHour`: class, days since the payday (`0`, `1`, `2-3`, `4+`) and the 3-hour band
+ *   (`insufficientFunds|0|15-17`): the hour a payday's money clears (overnight batches, or late
+ *   in the working day) shows only on the payday itself.
  */
 export function attemptFeatures(input: AttemptFeaturesInput, options: FeatureOptions = {}, cache = new Map<string, boolean>()): FeatureBuckets {
 	const t = DateTime.fromSeconds(input.at, { zone: input.zone });
@@ -254,6 +258,7 @@ export function attemptFeatures(input: AttemptFeaturesInput, options: FeatureOpt
 		const hb = hourBand(t.hour) * 3;
 		f.timeOfWeek = `${input.declineClass}|${t.weekday}|${hb}-${hb + 2}`;
 		if (f.country) f.countryDayOfMonth = `${input.declineClass}|${f.country}|${t.day === t.daysInMonth ? 'last' : t.day}`;
+		if (since !== null && since !== undefined) f.paydayHour = `${input.declineClass}|${since === 0 ? '0' : since === 1 ? '1' : since <= 3 ? '2-3' : '4+'}|${hb}-${hb + 2}`;
 	}
 	if (input.customerSuccessRate !== undefined) {
 		const r = input.customerSuccessRate;
@@ -312,7 +317,7 @@ export interface TrainOptions extends FeatureOptions {
 	/** Override the log-odds weight w. */
 	weight?: number;
 	/**
-	 * Also learn the crosses `timeOfWeek` and `countryDayOfMonth` (see {@link attemptFeatures}); off by
+	 * Also learn the crosses `timeOfWeek`, `countryDayOfMonth` and `paydayHour` (see {@link attemptFeatures}); off by
 	 * default. Worth it with a few thousand retries in the history; with less, their buckets stay
 	 * near the global rate anyway (shrinkage), but they double-count what weekday, hour and day say.
 	 */
@@ -320,7 +325,7 @@ export interface TrainOptions extends FeatureOptions {
 }
 
 /** The features that are crosses: learned only by a model trained with `crosses: true`. */
-export const CROSS_FEATURES: readonly ModelFeature[] = ['timeOfWeek', 'countryDayOfMonth'];
+export const CROSS_FEATURES: readonly ModelFeature[] = ['timeOfWeek', 'countryDayOfMonth', 'paydayHour'];
 
 function bump(model: RetryModel, buckets: FeatureBuckets, succeeded: boolean): void {
 	for (const [feature, bucket] of Object.entries(buckets) as Array<[ModelFeature, string]>) {

@@ -257,6 +257,7 @@ export function planRetry(input: PlanRetryInput): RetryPlan {
 			ranked.map((r) => ({ at: r.slot.at, score: r.score, r })),
 			left,
 			timing.minSpacingSeconds,
+			{ sameStateSeconds: timing.sameStateSeconds },
 		);
 		if (pick) {
 			best = pick.next.r;

@@ -54,6 +54,13 @@ export interface TimingPolicy {
 	attemptBudget: { attempts: number; windowSeconds: number };
 	/** Candidate times lie on this local grid, in minutes from local midnight (60: on the hour). */
 	slotMinutes: number;
+	/**
+	 * How long a card's state lasts, for spending the budget ({@link chooseWithinBudget}): two tries
+	 * closer than this mostly meet the same state (no money yet, the same issuer view), so a
+	 * candidate near an already chosen try counts for less, and the budget spreads over more days.
+	 * 0: tries count as independent.
+	 */
+	sameStateSeconds: number;
 }
 
 const DAY = 86_400;
@@ -61,7 +68,8 @@ const DAY = 86_400;
 /**
  * Defaults: quiet 21:00–08:00 local, Mon–Fri, no holidays, paydays the 1st, 15th and last day,
  * 12 h between attempts, and Stripe's Smart Retries default of 8 tries within 2 weeks (see the
- * module comment for the source).
+ * module comment for the source); a card's state is taken to last 48 h when the budget is spread
+ * (ours: a payday's money, or its absence, stays for a day or two).
  */
 export const DEFAULT_TIMING_POLICY: Readonly<TimingPolicy> = Object.freeze({
 	quietHours: { start: '21:00', end: '08:00' },
@@ -73,6 +81,7 @@ export const DEFAULT_TIMING_POLICY: Readonly<TimingPolicy> = Object.freeze({
 	recoveryWindowSeconds: 14 * DAY,
 	attemptBudget: { attempts: 8, windowSeconds: 14 * DAY },
 	slotMinutes: 60,
+	sameStateSeconds: 48 * 3600,
 });
 
 /** Error messages, named so callers and tests can match them. */
@@ -225,6 +234,7 @@ export function normalizePolicy(policy: Partial<TimingPolicy> = {}): TimingPolic
 		!whole(p.recoveryWindowSeconds) ||
 		!whole(p.attemptBudget.attempts) ||
 		!whole(p.attemptBudget.windowSeconds) ||
+		!whole(p.sameStateSeconds) ||
 		!Number.isInteger(p.slotMinutes) ||
 		p.slotMinutes < 1 ||
 		p.slotMinutes > 1440 ||
@@ -598,24 +608,64 @@ export interface BudgetedChoice<T extends ScoredTime> {
 	chosen: T[];
 }
 
+/** Options of {@link chooseWithinBudget}. */
+export interface ChooseOptions {
+	/** Tries closer than this share the card's state (see `TimingPolicy.sameStateSeconds`); 0: independent. */
+	sameStateSeconds?: number;
+	/** How much of a candidate's chance an already chosen try at the same moment takes away (0–1, default 0.6); it fades linearly to 0 at `sameStateSeconds`. */
+	sameStateOverlap?: number;
+}
+
 /**
  * Which candidate to try next when `budget` tries remain: the best set of at most `budget` times
- * at least `minSpacingSeconds` apart (greedy by score, ties to the earlier time), and of that set
- * the earliest. Why not simply the best-scored time: a failed try at time t forfeits every
- * candidate before t, so spending the first try on a late high-scored time throws away the
- * earlier tries the budget allowed. With independent tries, the chance that one of them succeeds
- * is 1 − Π(1 − p), which the set with the highest scores maximizes; trying its members in time
- * order loses none of them. Re-run after each outcome with the candidates that remain (and an
- * updated model): the set adapts. `null` when there is no candidate or no budget.
+ * at least `minSpacingSeconds` apart, and of that set the earliest. Why not simply the best-scored
+ * time: a failed try at time t forfeits every candidate before t, so spending the first try on a
+ * late high-scored time throws away the earlier tries the budget allowed. With independent tries,
+ * the chance that one of them succeeds is 1 − Π(1 − p), which the set with the highest scores
+ * maximizes (greedy by score, ties to the earlier time); trying its members in time order loses
+ * none of them. Tries are not independent when they are close: money arrives once, an issuer's
+ * view changes slowly, so a try an hour after a failed one mostly meets the same state. With
+ * `sameStateSeconds`, the set is built greedily by what a candidate adds: its score times
+ * Π over the chosen tries of (1 − overlap · (1 − distance / sameStateSeconds)) for those closer
+ * than `sameStateSeconds`, so the budget covers more distinct days unless one time is clearly
+ * better. Re-run after each outcome with the candidates that remain (and an updated model): the
+ * set adapts. `null` when there is no candidate or no budget.
  */
-export function chooseWithinBudget<T extends ScoredTime>(candidates: readonly T[], budget: number, minSpacingSeconds: number): BudgetedChoice<T> | null {
+export function chooseWithinBudget<T extends ScoredTime>(candidates: readonly T[], budget: number, minSpacingSeconds: number, options: ChooseOptions = {}): BudgetedChoice<T> | null {
 	if (!(budget >= 1) || candidates.length === 0) return null;
+	const horizon = options.sameStateSeconds ?? 0;
+	const overlap = Math.min(1, Math.max(0, options.sameStateOverlap ?? 0.6));
 	const ranked = [...candidates].sort((a, b) => b.score - a.score || a.at - b.at);
 	const chosen: T[] = [];
-	for (const c of ranked) {
-		if (chosen.length >= Math.floor(budget)) break;
-		if (chosen.some((x) => Math.abs(x.at - c.at) < minSpacingSeconds)) continue;
-		chosen.push(c);
+	const want = Math.floor(budget);
+	if (horizon <= 0 || overlap === 0) {
+		for (const c of ranked) {
+			if (chosen.length >= want) break;
+			if (chosen.some((x) => Math.abs(x.at - c.at) < minSpacingSeconds)) continue;
+			chosen.push(c);
+		}
+	} else {
+		// Greedy by marginal value; `ranked` order breaks ties (higher score, then earlier).
+		const open = ranked.slice();
+		while (chosen.length < want && open.length) {
+			let bestIdx = -1;
+			let bestValue = -1;
+			for (let i = 0; i < open.length; i++) {
+				const c = open[i];
+				let value = c.score;
+				for (const x of chosen) {
+					const d = Math.abs(x.at - c.at);
+					if (d < horizon) value *= 1 - overlap * (1 - d / horizon);
+				}
+				if (value > bestValue) {
+					bestValue = value;
+					bestIdx = i;
+				}
+			}
+			const [c] = open.splice(bestIdx, 1);
+			chosen.push(c);
+			for (let i = open.length - 1; i >= 0; i--) if (Math.abs(open[i].at - c.at) < minSpacingSeconds) open.splice(i, 1);
+		}
 	}
 	chosen.sort((a, b) => a.at - b.at);
 	return { next: chosen[0], chosen };

@@ -43,7 +43,7 @@ function ledgerTruth(from: number, to: number): { rows: Map<string, BalanceTrans
 }
 
 beforeAll(async () => {
-	sb = await startSandbox({ seed: 5, now: NOW, clock: 'frozen', rateLimits: false, seedData: { customers: 120, months: 12 } });
+	sb = await startSandbox({ seed: 5, now: NOW, clock: 'frozen', rateLimits: false, seedData: { customers: 130, months: 12 } });
 	stripe = new Stripe(sb.secretKey, { host: '127.0.0.1', port: sb.port, protocol: 'http', maxNetworkRetries: 0 });
 }, 60_000);
 afterAll(() => sb.close());

@@ -198,3 +198,43 @@ describe('crosses: timeOfWeek and countryDayOfMonth', () => {
 		expect(c.de).toBeGreaterThan(w.de + 0.05);
 	});
 });
+
+describe('cross: paydayHour', () => {
+	// Paydays the 1st and 15th (the policy's), money clears at 16:00 local on the payday and stays two days: before
+	// 16:00 on the payday a retry meets the old balance. Separate hour and payday buckets cannot say "payday, late".
+	const paydayPolicy = { paydays: [1, 15] as Array<1 | 15>, paydayAdjustment: 'none' as const };
+	function world(n: number): import('../../../lib/retry').TrainingAttempt[] {
+		const rnd = mulberry32(11);
+		const out: import('../../../lib/retry').TrainingAttempt[] = [];
+		for (let i = 0; i < n; i++) {
+			// Half the attempts on a payday or the day after, so each (days since payday, hour band) bucket has data.
+			const base = DateTime.fromSeconds(NOW - Math.floor(rnd() * 300 * 86400), { zone: ZONE });
+			const day = rnd() < 0.5 ? (rnd() < 0.5 ? 1 : 15) + (rnd() < 0.5 ? 0 : 1) : base.day;
+			const t = base.set({ day, hour: 8 + Math.floor(rnd() * 13), minute: 0 });
+			const funded = (t.day === 1 || t.day === 15) ? t.hour >= 16 : t.day === 2 || t.day === 16;
+			out.push({ at: Math.floor(t.toSeconds()), zone: ZONE, declineClass: 'insufficientFunds', country: 'DE', succeeded: rnd() < (funded ? 0.8 : 0.05) });
+		}
+		return out;
+	}
+	const history = world(6000);
+	const withCrosses = train(history, { now: NOW, crosses: true, paydayPolicy });
+	const without = train(history, { now: NOW, paydayPolicy });
+	const p = (m: typeof without, iso: string) => predict(m, attemptFeatures({ at: at(iso), zone: ZONE, declineClass: 'insufficientFunds', country: 'DE' }, { paydayPolicy }));
+
+	test('is bucketed by days since the payday and the 3-hour band', () => {
+		const f = attemptFeatures({ at: at('2026-07-15T16:30'), zone: ZONE, declineClass: 'insufficientFunds' }, { paydayPolicy });
+		expect(f.paydayHour).toBe('insufficientFunds|0|15-17');
+		expect(attemptFeatures({ at: at('2026-07-16T09:00'), zone: ZONE, declineClass: 'temporary' }, { paydayPolicy }).paydayHour).toBe('temporary|1|9-11');
+		expect(attemptFeatures({ at: at('2026-07-20T09:00'), zone: ZONE, declineClass: 'temporary' }, { paydayPolicy }).paydayHour).toBe('temporary|4+|9-11');
+		expect(attemptFeatures({ at: at('2026-07-15T16:30'), zone: ZONE }, { paydayPolicy }).paydayHour).toBeUndefined();
+		expect(without.features.paydayHour).toBeUndefined();
+	});
+
+	test('tells the payday afternoon from its morning, which the separate buckets cannot', () => {
+		const lateVsEarly = (m: typeof without) => p(m, '2026-07-15T17:00') - p(m, '2026-07-15T10:00');
+		expect(lateVsEarly(withCrosses)).toBeGreaterThan(0.3);
+		expect(lateVsEarly(withCrosses)).toBeGreaterThan(lateVsEarly(without) + 0.2);
+		// The day after is good all day, with or without the cross.
+		expect(p(withCrosses, '2026-07-16T10:00')).toBeGreaterThan(0.5);
+	});
+});

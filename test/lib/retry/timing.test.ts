@@ -361,6 +361,24 @@ describe('chooseWithinBudget', () => {
 		expect(chooseWithinBudget(slots, 2, 12 * H)?.chosen.map((s) => s.at)).toEqual([0, 13 * H]);
 		expect(chooseWithinBudget(slots, 2, 0)?.chosen.map((s) => s.at)).toEqual([0, H]);
 	});
+	test('with a state horizon, spreads the budget over distinct days unless one time is clearly better', () => {
+		// Day 0 looks a little better at every hour than days 2 and 4: independent tries spend all three on day 0,
+		// tries that share the card's state for 48 h take one per state.
+		const slots = [
+			{ at: 0, score: 0.3 },
+			{ at: 12 * H, score: 0.29 },
+			{ at: 20 * H, score: 0.28 },
+			{ at: 48 * H, score: 0.2 },
+			{ at: 96 * H, score: 0.19 },
+		];
+		expect(chooseWithinBudget(slots, 3, 12 * H)?.chosen.map((s) => s.at / H)).toEqual([0, 12, 48]);
+		expect(chooseWithinBudget(slots, 3, 12 * H, { sameStateSeconds: 48 * H })?.chosen.map((s) => s.at / H)).toEqual([0, 48, 96]);
+		// A time far better than the rest still gets a second, near try: 0.9 · (1 − 0.6 · (1 − 12/48)) = 0.495 > 0.2.
+		const peak = [{ at: 0, score: 0.9 }, { at: 12 * H, score: 0.9 }, { at: 48 * H, score: 0.2 }];
+		expect(chooseWithinBudget(peak, 2, 12 * H, { sameStateSeconds: 48 * H })?.chosen.map((s) => s.at / H)).toEqual([0, 12]);
+		// No overlap: the independent choice.
+		expect(chooseWithinBudget(slots, 3, 12 * H, { sameStateSeconds: 48 * H, sameStateOverlap: 0 })?.chosen.map((s) => s.at / H)).toEqual([0, 12, 48]);
+	});
 	test('nothing to choose with no candidate or no budget', () => {
 		expect(chooseWithinBudget([], 3, 0)).toBeNull();
 		expect(chooseWithinBudget([{ at: 0, score: 1 }], 0, 0)).toBeNull();
