@@ -172,7 +172,8 @@ async function runLive(name, sb, policy) {
 		const info = await failedInvoiceInfo(client, invoice.id, customers);
 		const first = info.charges[0];
 		if (!first || first.status === 'succeeded') return;
-		const st = { id: invoice.id, customer: info.customer, firstFailureAt: first.created, firstCharge: first, lastCharge: first, retries: 0, amount: invoice.amount_due, currency: invoice.currency };
+		const paymentIntents = (info.inv.payments?.data ?? []).map((p) => p.payment?.payment_intent).map((pi) => (typeof pi === 'string' ? pi : pi?.id)).filter(Boolean);
+		const st = { id: invoice.id, customer: info.customer, firstFailureAt: first.created, firstCharge: first, lastCharge: first, retries: 0, amount: invoice.amount_due, currency: invoice.currency, paymentIntents };
 		managed.set(invoice.id, st);
 		out.failed++;
 		st.usd = await usdOf(first, invoice.amount_due);
@@ -341,7 +342,7 @@ async function makeOurs(sb) {
 		const failure = { ...retry.fromCharge(st.lastCharge), created: st.lastCharge.created };
 		const card = cardOf(st.lastCharge);
 		const inv = { id: st.id, amount_due: st.amount, currency: st.currency, attempt_count: 1 + st.retries, created: st.firstFailureAt - HOUR };
-		return retry.planRetry({ now, invoice: inv, failure, history, firstFailureAt: st.firstFailureAt, customer: { address: st.customer.address, metadata: st.customer.metadata, id: st.customer.id }, card, policy: { timing: timingFor(card.country, st.customer.id) }, model, random: EXPLORE ? random : undefined });
+		return retry.planRetry({ now, invoice: inv, failure, history, firstFailureAt: st.firstFailureAt, invoicePaymentIntents: st.paymentIntents, customer: { address: st.customer.address, metadata: st.customer.metadata, id: st.customer.id }, card, policy: { timing: timingFor(card.country, st.customer.id) }, model, random: EXPLORE ? random : undefined });
 	}
 	async function next(st, now, ctx) {
 		const p = await plan(st, now, ctx.client);

@@ -20,7 +20,8 @@
  *        distributed time with mean `outage.meanHours` (capped at `outage.maxHours`), then clear;
  *      - soft declines (`generic_decline`, `do_not_honor`, `card_velocity_exceeded`) clear per retry with
  *        `softRecovery`.
- * Draws come from a seeded stream, so a seed and the same sequence of calls give the same outcomes.
+ * Draws are keyed by the card, the second and the attempt's number within it (sandbox/resources/payments.ts), so a
+ * seed gives the same outcome to the same attempt, whatever else happened before it.
  *
  * The recovery rates (our judgement, 2026-12-01; no source publishes them): an overdrawn account between
  * paydays rarely gains money, so an insufficient-funds retry then clears 5 % of the time; a payday's money

@@ -55,6 +55,8 @@ export class World {
 	readonly clock: Clock;
 	readonly ids: IdGen;
 	readonly outcomes: Rng;
+	/** Attempts per `card:second` so far (payments.ts keys each attempt's outcome draws by card, time and number). */
+	readonly outcomeKeys = new Map<string, number>();
 	readonly business: Rng;
 	readonly scenario: Scenario;
 

@@ -55,6 +55,8 @@ export interface DeclineInput {
 	brand?: string | null;
 	fingerprint?: string | null;
 	payment_method?: string | null;
+	/** The payment intent the attempt was for (a charge's `payment_intent`), when known. */
+	payment_intent?: string | null;
 	/** Unix seconds of the attempt, when known. */
 	created?: number | null;
 	/** `failed`, `succeeded` or `pending`, when known. */
@@ -233,6 +235,7 @@ export function fromCharge(charge: unknown): DeclineInput {
 		brand: cardNetwork(card),
 		fingerprint: str(card?.fingerprint),
 		payment_method: idOf(c.payment_method),
+		payment_intent: idOf(c.payment_intent),
 		created: num(c.created),
 		status: str(c.status),
 	});
@@ -304,6 +307,7 @@ export function toAttempt(input: DeclineInput, at?: number): Attempt | undefined
 	const attempt: Attempt = { at: time };
 	if (input.fingerprint) attempt.cardFingerprint = input.fingerprint;
 	if (input.payment_method) attempt.paymentMethodId = input.payment_method;
+	if (input.payment_intent) attempt.paymentIntentId = input.payment_intent;
 	if (input.brand) attempt.brand = input.brand.toLowerCase();
 	attempt.outcome = input.status === 'succeeded' ? 'succeeded' : input.status === 'pending' ? 'pending' : 'declined';
 	if (input.network_advice_code) attempt.networkAdviceCode = normalizeAdviceCode(input.network_advice_code);

@@ -117,6 +117,8 @@ export interface Attempt {
 	at: number;
 	cardFingerprint?: string;
 	paymentMethodId?: string;
+	/** The payment intent the attempt was for, when known (which invoice's retry it was). */
+	paymentIntentId?: string;
 	/** Stripe's card brand (`visa`, `mastercard`, …); undefined when not known. */
 	brand?: string;
 	/** Missing or `pending` counts as `declined`. */

@@ -74,10 +74,19 @@ export interface PlanRetryInput {
 	/**
 	 * Every attempt on the card at this merchant, Stripe's own retries included. The failure is
 	 * added when it carries `created` and is not already there. Attempts on the card after the
-	 * first failure count as retries for spacing and the attempt budget, whichever invoice they
-	 * were for (cautious: the budget is spent sooner, never exceeded).
+	 * first failure count as retries for spacing and, without `invoicePaymentIntents`, for the
+	 * attempt budget too, whichever invoice they were for (cautious: the budget is spent sooner,
+	 * never exceeded). Every attempt counts for the network rules.
 	 */
 	history: readonly Attempt[];
+	/**
+	 * The invoice's own payment intents (its `payments`): with them, only attempts on these (or
+	 * with no payment intent known) are this invoice's retries, for the attempt number and budget,
+	 * so another invoice charged to the same card (a weekly plan's next renewal, a second
+	 * subscription) does not use up this one's tries. Spacing and the network rules still count
+	 * every attempt on the card.
+	 */
+	invoicePaymentIntents?: readonly string[];
 	/** When the invoice's first payment failed; default the earliest declined attempt in `history` since the invoice was created, else `failure.created`, else `now`. */
 	firstFailureAt?: number;
 	customer: ZoneInput & { preferred_locales?: string[]; id?: string; successRate?: number | null };
@@ -175,7 +184,10 @@ export function planRetry(input: PlanRetryInput): RetryPlan {
 	const since = invoice.created ?? Number.NEGATIVE_INFINITY;
 	const declinesSince = history.filter((h) => h.at >= since && h.outcome !== 'succeeded' && sameCard(h, cardRef)).map((h) => h.at);
 	const firstFailureAt = input.firstFailureAt ?? (declinesSince.length ? Math.min(...declinesSince) : (failure.created ?? now));
-	const retriesMade = history.filter((h) => h.at > firstFailureAt && sameCard(h, cardRef)).map((h) => h.at);
+	const own = input.invoicePaymentIntents && input.invoicePaymentIntents.length ? new Set(input.invoicePaymentIntents) : undefined;
+	const cardRetries = history.filter((h) => h.at > firstFailureAt && sameCard(h, cardRef));
+	const retriesMade = cardRetries.filter((h) => !own || !h.paymentIntentId || own.has(h.paymentIntentId)).map((h) => h.at);
+	const otherInvoices = cardRetries.filter((h) => !retriesMade.includes(h.at)).map((h) => h.at);
 	const failedSoFar = Math.max(invoice.attempt_count ?? 0, 1 + retriesMade.length);
 	const attempt = failedSoFar + 1;
 	const lastAttemptAt = Math.max(firstFailureAt, ...retriesMade);
@@ -211,7 +223,7 @@ export function planRetry(input: PlanRetryInput): RetryPlan {
 	}
 	if (earliest > now) explanation.push(`Network rules: no attempt before ${planned(earliest, zone).utc}.`);
 
-	const slots = candidateSlots(earliest, input.policy?.timing ?? {}, zone, { firstFailureAt, attempts: retriesMade });
+	const slots = candidateSlots(earliest, input.policy?.timing ?? {}, zone, { firstFailureAt, attempts: retriesMade, otherAttempts: otherInvoices });
 	const allowed: CandidateSlot[] = [];
 	for (const s of slots) if (checkNetworkRules({ ...cardRef, at: s.at }, history, now, network).allowed) allowed.push(s);
 	if (allowed.length === 0) {

@@ -92,6 +92,8 @@ export interface InvoiceContext {
 	clock: { source: 'testClock' | 'realClock'; testClockId?: string };
 	/** The invoice's first payment attempt (unix seconds), when its payments are known. */
 	firstFailureAt?: number;
+	/** The invoice's own payment intents (from its payments): only their attempts are this invoice's retries. */
+	paymentIntents: string[];
 	/** The default payment method changed since the failure: `failure` and `card` are the new card's, with no decline. */
 	cardChanged: boolean;
 }
@@ -155,6 +157,9 @@ export async function loadInvoiceContext(client: StripeClient, invoiceId: string
 	const failure = fromInvoice(invoice);
 	const payments = ((invoice as unknown as { payments?: { data?: Array<{ created?: number }> } }).payments?.data ?? []).map((p) => p.created).filter((t): t is number => typeof t === 'number');
 	const firstFailureAt = payments.length ? Math.min(...payments) : undefined;
+	const paymentIntents = ((invoice as unknown as { payments?: { data?: Array<{ payment?: { payment_intent?: unknown } }> } }).payments?.data ?? [])
+		.map((p) => idOf(p.payment?.payment_intent as string | { id?: string } | null | undefined))
+		.filter((id): id is string => typeof id === 'string');
 	// The card the next attempt charges: the invoice's default payment method, else the customer's.
 	// (A subscription's own default is not read: set the invoice's or the customer's.)
 	const current = idOf(invoice.default_payment_method) ?? idOf(customer?.invoice_settings?.default_payment_method);
@@ -170,9 +175,9 @@ export async function loadInvoiceContext(client: StripeClient, invoiceId: string
 		const fresh: DeclineInput = { payment_method: pm.id };
 		if (card.brand) fresh.brand = card.brand;
 		if (card.fingerprint) fresh.fingerprint = card.fingerprint;
-		return { invoice, customer, failure: fresh, card, now, clock: rest, firstFailureAt, cardChanged: true };
+		return { invoice, customer, failure: fresh, card, now, clock: rest, firstFailureAt, paymentIntents, cardChanged: true };
 	}
-	return { invoice, customer, failure, card: cardOf(invoice, failure), now, clock: rest, firstFailureAt, cardChanged: false };
+	return { invoice, customer, failure, card: cardOf(invoice, failure), now, clock: rest, firstFailureAt, paymentIntents, cardChanged: false };
 }
 
 function cardRef(ctx: InvoiceContext): CardRef {
@@ -272,6 +277,7 @@ export async function planFromContext(client: StripeClient, ctx: InvoiceContext,
 		customer: customer as PlanRetryInput['customer'],
 		card: ctx.card,
 		firstFailureAt: ctx.firstFailureAt,
+		invoicePaymentIntents: ctx.paymentIntents,
 		policy: options.policy,
 		model: options.model,
 		random: options.random,

@@ -394,8 +394,10 @@ export function nextAllowedLocal(
 export interface AttemptHistory {
 	/** When the first charge failed (the start of the recovery window). */
 	firstFailureAt: number;
-	/** When retries were made (not the first charge); any order. */
+	/** When retries were made (not the first charge); any order. They count for spacing and the attempt budget. */
 	attempts: number[];
+	/** Other attempts on the same card (other invoices' charges): they count for spacing only. */
+	otherAttempts?: number[];
 }
 
 /** A candidate time with what the planner needs to score it. */
@@ -429,10 +431,11 @@ export function candidateSlots(
 	assertSeconds(now, 'now');
 	assertSeconds(history.firstFailureAt, 'firstFailureAt');
 	history.attempts.forEach((a) => assertSeconds(a, 'attempt'));
+	(history.otherAttempts ?? []).forEach((a) => assertSeconds(a, 'attempt'));
 	assertZone(zone);
 	const p = normalizePolicy(policy);
 	const windowEnd = history.firstFailureAt + p.recoveryWindowSeconds;
-	const spacingFrom = [history.firstFailureAt, ...history.attempts];
+	const spacingFrom = [history.firstFailureAt, ...history.attempts, ...(history.otherAttempts ?? [])];
 	const { attempts: budget, windowSeconds } = p.attemptBudget;
 	if (budget === 0) return [];
 

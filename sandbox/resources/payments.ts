@@ -4,6 +4,7 @@ import { bulkRowOf, cardFee, DISPUTE_FEE, toSettlement } from '../core/ledger';
 import { createdFilter } from '../core/list';
 import type { Params } from '../core/params';
 import type { Router } from '../core/router';
+import { Rng } from '../core/rng';
 import { type Decline } from '../scenario';
 import type { World } from '../world';
 import { resolvePaymentMethod } from './customers';
@@ -86,12 +87,27 @@ export interface AttemptResult {
 	error: ApiError | null;
 }
 
+/**
+ * The draws that decide one attempt: keyed by the card, the second and the attempt's number within that second, not
+ * taken from one stream. So two sandboxes with the same seed give the same outcome to the same attempt on the same
+ * card at the same time, whatever else happened in either (common random numbers: policies compared on twin
+ * sandboxes meet the same renewals failing and the same luck when they try at the same moment), and the outcome of
+ * one attempt never shifts another's.
+ */
+function outcomeRng(w: World, pmId: string, at: number): Rng {
+	const key = `${pmId}:${at}`;
+	const n = (w.outcomeKeys.get(key) ?? 0) + 1;
+	if (w.outcomeKeys.size >= 10_000) w.outcomeKeys.clear(); // only same-second repeats need the count
+	w.outcomeKeys.set(key, n);
+	return Rng.fork(w.seed, `outcome:${key}:${n}`);
+}
+
 /** Charges a card for a PaymentIntent: draws the outcome, records the charge, fees, balance and events. */
 export function attemptPayment(w: World, pi: Stripe.PaymentIntent, pmId: string): AttemptResult {
 	const pm = resolvePaymentMethod(w, pmId, 'payment_method');
 	const customer = typeof pi.customer === 'string' ? pi.customer : (pi.customer?.id ?? null);
 	const now = w.now();
-	const outcome = w.scenario.decide(pm.id, customer, now, w.outcomes);
+	const outcome = w.scenario.decide(pm.id, customer, now, outcomeRng(w, pm.id, now));
 	const card = pm.card;
 	const chargeId = w.id('ch', 24);
 	const decline = outcome.ok ? null : outcome.decline;

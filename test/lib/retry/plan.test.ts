@@ -134,6 +134,22 @@ describe('retry plans', () => {
 		expect(plan.decidedBy).toBe('timing');
 		expect(plan.dunning.stage).toBe('finalNotice');
 	});
+	test("another invoice's charges on the same card use none of this invoice's budget when its payment intents are known", () => {
+		// A weekly plan: next week's renewals on the same card failed too (another payment intent). Without the
+		// invoice's payment intents they count as its retries (cautious); with them, only its own 2 retries count.
+		const created = at('2026-07-10T09:00');
+		const mine: Attempt[] = [1, 2].map((d) => ({ at: created + d * 86400, cardFingerprint: 'fp_1', brand: 'visa', outcome: 'declined', paymentIntentId: 'pi_mine' }));
+		const others: Attempt[] = Array.from({ length: 6 }, (_, i) => ({ at: created + (3 + i * 0.5) * 86400, cardFingerprint: 'fp_1', brand: 'visa', outcome: 'declined', paymentIntentId: 'pi_next_week' }));
+		const base = input({ history: [...mine, ...others], now: created + 6.5 * 86400, invoice: { id: 'in_1', attempt_count: 3, created: created - 60 } });
+		const cautious = planRetry(base);
+		expect(cautious.action).toBe('stop');
+		expect(cautious.reason).toMatch(/8 retries made/);
+		const own = planRetry({ ...base, invoicePaymentIntents: ['pi_mine'] });
+		expect(own.action).toBe('retry');
+		expect(own.attempt).toBe(4); // the first charge and 2 retries failed: this is the invoice's 4th attempt
+		// Spacing still keeps off the other invoice's latest attempt (12 h).
+		expect(own.retryAt!.unix - others[others.length - 1].at).toBeGreaterThanOrEqual(12 * 3600);
+	});
 	test('past the recovery window → stop', () => {
 		const plan = planRetry({ ...input(), now: at('2026-07-30T09:00') });
 		expect(plan.action).toBe('stop');
