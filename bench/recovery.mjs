@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run bench:recovery [-- --scenario FILE --seed N --customers N --months N --live-months N --window-days N --no-crosses
-//   --no-customer-paydays --no-explore]
+//   --no-customer-paydays --no-explore --same-state-hours N]
 //
 // Payment recovery of issue 8, decided by the sandbox: the trained retry policy ("ours") against a Stripe-like
 // baseline with the same attempt budget (8 tries), live on the sandbox's test clock.
@@ -21,9 +21,11 @@
 // same history; after "now" each runs the same business forward on its test clock (renewals), and each policy takes
 // over collection of every renewal whose first payment fails (`auto_advance=false` within the hour of the failure,
 // before the sandbox's own first automatic retry a day later), so the sandbox's retries never run. The sandbox decides
-// every outcome (its hidden payment model, sandbox/scenario.ts); both policies use only the public API. Outcomes come
-// from one seeded stream per sandbox, so once the policies act differently the later draws differ and each side meets
-// its own, equally distributed sample of failures; and invoice amounts are heavy-tailed. So the headline `ours` /
+// every outcome (its hidden payment model, sandbox/scenario.ts); both policies use only the public API. Outcomes are
+// drawn per card, second and attempt (common random numbers), so the twins' renewals fail alike and two policies
+// trying the same card at the same moment get the same result; but once a policy recovers an invoice the other does
+// not, the customers' later months differ (a card still short of money fails its next renewal too), so each side
+// still meets a partly different sample of failures; and invoice amounts are heavy-tailed. So the headline `ours` /
 // `baseline` / `ratio` are standardized: each side's share of invoices recovered per first decline code, times both
 // sides' pooled failed revenue of that code (neither policy looks at amounts, and the sandbox's outcomes do not depend
 // on them; with three sides, the pool is all three sides' failures of the code, and a code counts only where every
@@ -34,7 +36,8 @@
 // - ours: trained on the history (lib/retry `loadTrainingAttempts` → `train` with the crosses, paydays learned per
 //   card country with `learnPaydays` and a significance test), then `planRetry` (a Thompson draw over the model, the
 //   network rules over the card's whole history, every day a business day, quiet hours 21:00–08:00 local) ranks the
-//   allowed times, `chooseWithinBudget` spends the remaining tries on the best set and tries its earliest member,
+//   allowed times, `chooseWithinBudget` spends the remaining tries on the best set (tries within `--same-state-hours`, 48,
+//   of each other count as meeting the same state of the card) and tries its earliest member,
 //   `retryPayment` at that time, online `update` of the model with the outcome, plan again, until paid, stopped (the
 //   decline says no retry: `requestPaymentMethod` …) or out of budget.
 // - baseline: 8 tries at fixed offsets after the first failure (14 days × k/8, k = 1…8), whatever the decline says,
@@ -74,7 +77,7 @@ function parseFlags(argv) {
 	const flags = {};
 	for (let i = 0; i < argv.length; i++) {
 		const m = /^--([\w-]+)(?:=(.*))?$/.exec(argv[i]);
-		if (!m) throw new Error(`Unexpected argument "${argv[i]}". Options: --scenario FILE --seed N --customers N --months N --live-months N --window-days N --no-crosses --no-customer-paydays --no-explore.`);
+		if (!m) throw new Error(`Unexpected argument "${argv[i]}". Options: --scenario FILE --seed N --customers N --months N --live-months N --window-days N --no-crosses --no-customer-paydays --no-explore --same-state-hours N.`);
 		let value = m[2];
 		if (value === undefined && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) value = argv[++i];
 		flags[m[1]] = value ?? true;
@@ -98,7 +101,7 @@ if (WINDOW_DAYS > 60) throw new Error('--window-days: at most 60 (Stripe\'s long
 const BUDGET = { attempts: TRIES, windowSeconds: WINDOW_DAYS * DAY }; // 8 retries within the whole window: never more than 8
 const CROSSES = flags['no-crosses'] === undefined;
 const CUSTOMER_PAYDAYS = flags['no-customer-paydays'] === undefined; // --no-customer-paydays: country paydays only
-const SAME_STATE_HOURS = int(flags, 'same-state-hours', Number(process.env.BENCH_SAME_STATE_HOURS ?? 48), 0); // how long a card's state lasts, for spreading the budget (TimingPolicy.sameStateSeconds)
+const SAME_STATE_HOURS = int(flags, 'same-state-hours', 48, 0); // how long a card's state lasts, for spreading the budget (TimingPolicy.sameStateSeconds; the node's default, 48 h; 0: tries independent)
 const EXPLORE = flags['no-explore'] === undefined; // --no-explore: the model's mean instead of a Thompson draw
 const OURS_ONLY = process.env.BENCH_OURS_ONLY === '1'; // development: run ours only, print its line, no comparison // --no-crosses: the model without its crosses, for comparison
 const NOW = int(flags, 'now', 1_780_000_000); // 2026-05-28T20:26:40Z: the end of the seeded history
