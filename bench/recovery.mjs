@@ -26,12 +26,14 @@
 // trying the same card at the same moment get the same result; but once a policy recovers an invoice the other does
 // not, the customers' later months differ (a card still short of money fails its next renewal too), so each side
 // still meets a partly different sample of failures; and invoice amounts are heavy-tailed. So the headline `ours` /
-// `baseline` / `ratio` are standardized: each side's share of invoices recovered per first decline code, times both
-// sides' pooled failed revenue of that code (neither policy looks at amounts, and the sandbox's outcomes do not depend
-// on them; with three sides, the pool is all three sides' failures of the code, and a code counts only where every
-// side met it). `raw` has the plain sums (ours against the 2-week baseline), `ceilingRatio` what recovering every
-// invoice of every code that any side ever recovered would give against the 2-week baseline, `ceilingRatioSameWindow`
-// the same against the same-window baseline (the room the world leaves; no policy can exceed it, whatever its window).
+// `baseline` / `ratio` are standardized: expected revenue recovered of one pooled set of failed invoices, each side's
+// share of invoices recovered per first decline code times every side's pooled failures of that code, times the
+// pooled mean failed amount (the sandbox draws the code independently of the amount, and neither outcomes nor
+// policies look at amounts; a code counts only where every side met it). `byRevenue` weights the codes by their pooled
+// failed revenue instead (the headline until 2026-12-01: the same estimate with the heavy tail's variance). `raw` has
+// the plain sums (ours against the 2-week baseline), `ceilingRatio` what recovering every invoice of every code that
+// any side ever recovered would give against the 2-week baseline, `ceilingRatioSameWindow` the same against the
+// same-window baseline (the room the world leaves; no policy can exceed it, whatever its window).
 //
 // - ours: trained on the history (lib/retry `loadTrainingAttempts` → `train` with the crosses, paydays learned per
 //   card country with `learnPaydays` and a significance test), then `planRetry` (a Thompson draw over the model, the
@@ -433,11 +435,33 @@ for (const c of codes) {
 	const per = sides.map((r) => r.byCode[c] ?? EMPTY);
 	if (per.every((x) => x.failed > 0) && per.some((x) => x.recovered > 0)) ceiling += per.reduce((sum, x) => sum + x.failedUsd, 0);
 }
-const oursStd = Math.round(std.get(oursRes));
-const baseStd = Math.round(std.get(baseRes));
-const sameStd = Math.round(std.get(sameRes));
+// The headline: expected revenue recovered of one pooled set of failed invoices. The sandbox draws a decline code
+// independently of the amount, and neither the outcomes nor either policy depend on the amount, so a side's expected
+// revenue is the pooled mean failed amount times its expected count of recovered invoices, Σ over codes of its rate
+// times every side's pooled failures of that code. Weighting the codes by their pooled revenue instead (`byRevenue`,
+// the headline until 2026-12-01) estimates the same thing with far more variance: a handful of yearly invoices of
+// one code can carry a quarter of the weight (seed 7: 7 outage invoices held 25 %), so the ratio measured the sample.
+const stdCount = new Map(sides.map((r) => [r, 0]));
+let pooledFailed = 0;
+let pooledFailedUsd = 0;
+let ceilingCount = 0;
+for (const c of codes) {
+	const per = sides.map((r) => r.byCode[c] ?? EMPTY);
+	pooledFailed += per.reduce((sum, x) => sum + x.failed, 0);
+	pooledFailedUsd += per.reduce((sum, x) => sum + x.failedUsd, 0);
+	if (per.some((x) => x.failed === 0)) continue;
+	const n = per.reduce((sum, x) => sum + x.failed, 0);
+	sides.forEach((r, i) => stdCount.set(r, stdCount.get(r) + (per[i].recovered / per[i].failed) * n));
+	if (per.some((x) => x.recovered > 0)) ceilingCount += n;
+}
+const meanFailedUsd = pooledFailed > 0 ? pooledFailedUsd / pooledFailed : 0;
+const expected = (r) => Math.round(stdCount.get(r) * meanFailedUsd);
+const oursStd = expected(oursRes);
+const baseStd = expected(baseRes);
+const sameStd = expected(sameRes);
 const ratio = baseStd > 0 ? oursStd / baseStd : null;
 const ratioSame = sameStd > 0 ? oursStd / sameStd : null;
+const byRevenue = { ours: Math.round(std.get(oursRes)), baseline: Math.round(std.get(baseRes)), baselineSameWindow: Math.round(std.get(sameRes)) };
 const rate = (r) => (r.failedRevenue > 0 ? r.revenue / r.failedRevenue : 0);
 const round4 = (x) => (x === null ? null : Number(x.toFixed(4)));
 const result = {
@@ -445,15 +469,16 @@ const result = {
 	ours: oursStd,
 	baseline: baseStd,
 	unit: 'usd_cents',
-	method: 'revenue recovered of the same failed revenue: each side\'s share of invoices recovered per first decline code times every side\'s pooled failed revenue of that code (raw: the unadjusted sums); baseline = Stripe\'s default (8 tries spread over 14 days), ours = 8 tries within its window, baselineSameWindow = 8 tries spread over ours\' window',
+	method: 'expected revenue recovered of one pooled set of failed invoices: each side\'s share of invoices recovered per first decline code times every side\'s pooled failures of that code, times the pooled mean failed amount (byRevenue: the codes weighted by pooled failed revenue instead; raw: the unadjusted sums); baseline = Stripe\'s default (8 tries spread over 14 days), ours = 8 tries within its window, baselineSameWindow = 8 tries spread over ours\' window',
 	ratio: round4(ratio),
 	target: TARGET,
 	pass: ratio !== null && ratio >= TARGET && oursRes.violations === 0,
-	ceilingRatio: baseStd > 0 ? round4(ceiling / baseStd) : null,
+	ceilingRatio: baseStd > 0 ? round4((ceilingCount * meanFailedUsd) / baseStd) : null,
+	byRevenue: { ...byRevenue, ratio: round4(byRevenue.baseline > 0 ? byRevenue.ours / byRevenue.baseline : null), ratioSameWindow: round4(byRevenue.baselineSameWindow > 0 ? byRevenue.ours / byRevenue.baselineSameWindow : null), ceilingRatio: byRevenue.baseline > 0 ? round4(ceiling / byRevenue.baseline) : null },
 	windowDays: { ours: WINDOW_DAYS, baseline: STRIPE_WINDOW_DAYS, baselineSameWindow: WINDOW_DAYS },
 	baselineSameWindow: sameStd,
 	ratioSameWindow: round4(ratioSame),
-	ceilingRatioSameWindow: sameStd > 0 ? round4(ceiling / sameStd) : null,
+	ceilingRatioSameWindow: sameStd > 0 ? round4((ceilingCount * meanFailedUsd) / sameStd) : null,
 	recovered: { ours: oursRes.recovered, baseline: baseRes.recovered, baselineSameWindow: sameRes.recovered },
 	failed: { ours: oursRes.failed, baseline: baseRes.failed, baselineSameWindow: sameRes.failed },
 	raw: { ours: oursRes.revenue, baseline: baseRes.revenue, baselineSameWindow: sameRes.revenue, ratio: round4(baseRes.revenue > 0 ? oursRes.revenue / baseRes.revenue : null), failedRevenue: { ours: oursRes.failedRevenue, baseline: baseRes.failedRevenue, baselineSameWindow: sameRes.failedRevenue } },
