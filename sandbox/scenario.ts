@@ -27,7 +27,7 @@
  * paydays rarely gains money, so an insufficient-funds retry then clears 5 % of the time; a payday's money
  * covers the bill for about two days before rent and other debits draw it down (70 % per retry then); an
  * issuer's soft decline clears on 30 % of retries. Until 2026-12-01 the defaults were 0.18 / 0.62 / 3 days /
- * 0.45: eight tries spread over two weeks then recovered about 90 % of insufficient-funds declines and
+ * 0.45: eight tries spread over two weeks then recovered over 90 % of insufficient-funds declines and
  * nearly every soft decline whatever their timing, a world kinder than card portfolios are, in which timing
  * could not matter (`npm run bench:recovery` measured a ceiling of 1.05 for any policy against the
  * baseline). That world is kept as `bench/scenarios/independent-retries.json`.
