@@ -9,8 +9,8 @@
  *   transactions with their sources, builds the generic CSV journal and POSTs it to the ERP (a recording server): the
  *   CSV's debits equal its credits, each entry balances, each entry's clearing lines equal the transaction's net, the
  *   clearing lines of the settled transactions net to the payout's amount, the bank receives the payout, and charges
- *   are booked as revenue plus tax payable (the invoices' tax). Two payouts: the seeded business's (charges, a dispute,
- *   tax in several jurisdictions), and one with 150 charges of the test's own (more than a page: Reconcile Payout and
+ *   are booked as revenue plus tax payable (the invoices' tax). Two payouts: the seeded business's (its charges of the
+ *   weekend, with invoice tax), and one with 150 charges of the test's own (more than a page: Reconcile Payout and
  *   Export Transactions page through). No alert.
  * - Discrepancy: the credential's base URL points at a proxy in front of the sandbox. For the next payout it drops one
  *   row from `GET /v1/balance_transactions?payout=…` pages (a flaky sync, an incomplete list). The execution alerts
@@ -360,7 +360,7 @@ function describeRun(execution: PublicExecution): string {
 
 beforeAll(async () => {
 	const started = Date.now();
-	sandbox = await startSandbox({ seed: 1010, now: NOW, clock: 'frozen', rateLimits: false, seedData: { customers: 40, months: 2 }, webhooks: { autoDeliver: false, duplicateRate: 1 } });
+	sandbox = await startSandbox({ seed: 1010, now: NOW, clock: 'frozen', rateLimits: false, seedData: { customers: 80, months: 2 }, webhooks: { autoDeliver: false, duplicateRate: 1 } });
 	stripe = new Stripe(sandbox.secretKey, { host: '127.0.0.1', port: sandbox.port, protocol: 'http', maxNetworkRetries: 0 });
 	proxy = await startProxy(sandbox.url);
 	erp = await startRecordingServer(() => ({ status: 200, body: { imported: true } }));
@@ -413,7 +413,8 @@ describe('payout reconciliation template in a real n8n', () => {
 
 	it('the daily automatic payouts reconcile: the ERP receives balanced CSV journals whose clearing lines net to the payouts', async () => {
 		expect(endpointId).toBeDefined();
-		// Tuesday 02:00: the seeded business's payout (charges, a dispute, invoice tax in several jurisdictions).
+		// Tuesday 02:00: the seeded business's payout (its weekend's charges, invoices with tax; 80 customers so that a
+		// weekend has more than one).
 		const first = await nextPayouts();
 		// Made on Tuesday, these go with Thursday's payout (the next test).
 		await charge(REVIEW_AMOUNTS);
