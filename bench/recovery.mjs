@@ -415,44 +415,42 @@ try {
 const sides = SAME ? [oursRes, baseRes] : [oursRes, baseRes, sameRes];
 const codes = new Set(sides.flatMap((r) => Object.keys(r.byCode)));
 const EMPTY = { failed: 0, recovered: 0, failedUsd: 0 };
-const std = new Map(sides.map((r) => [r, 0]));
+const std = new Map(sides.map((r) => [r, 0])); // codes weighted by pooled failed revenue (byRevenue)
+const stdCount = new Map(sides.map((r) => [r, 0])); // codes weighted by pooled failures (the headline)
 const skipped = [];
-for (const c of codes) {
-	const per = sides.map((r) => r.byCode[c] ?? EMPTY);
-	// A code not met on every side has no rate on some side: it counts for none.
-	if (per.some((x) => x.failed === 0)) {
-		skipped.push(c);
-		continue;
-	}
-	const pooled = per.reduce((sum, x) => sum + x.failedUsd, 0);
-	sides.forEach((r, i) => std.set(r, std.get(r) + (per[i].recovered / per[i].failed) * pooled));
-}
-// The ceiling: what a policy that recovered every invoice of every code any side ever recovered would get, against a
-// baseline. It shows how much room the world leaves: where 8 spread tries already recover nearly everything
+let pooledFailed = 0;
+let pooledFailedUsd = 0;
+// The ceilings: what a policy that recovered every invoice of every code any side ever recovered would get, against a
+// baseline. They show how much room the world leaves: where 8 spread tries already recover nearly everything
 // recoverable, no timing and no window can add much.
 let ceiling = 0;
-for (const c of codes) {
-	const per = sides.map((r) => r.byCode[c] ?? EMPTY);
-	if (per.every((x) => x.failed > 0) && per.some((x) => x.recovered > 0)) ceiling += per.reduce((sum, x) => sum + x.failedUsd, 0);
-}
+let ceilingCount = 0;
 // The headline: expected revenue recovered of one pooled set of failed invoices. The sandbox draws a decline code
 // independently of the amount, and neither the outcomes nor either policy depend on the amount, so a side's expected
 // revenue is the pooled mean failed amount times its expected count of recovered invoices, Σ over codes of its rate
 // times every side's pooled failures of that code. Weighting the codes by their pooled revenue instead (`byRevenue`,
 // the headline until 2026-12-01) estimates the same thing with far more variance: a handful of yearly invoices of
 // one code can carry a quarter of the weight (seed 7: 7 outage invoices held 25 %), so the ratio measured the sample.
-const stdCount = new Map(sides.map((r) => [r, 0]));
-let pooledFailed = 0;
-let pooledFailedUsd = 0;
-let ceilingCount = 0;
 for (const c of codes) {
 	const per = sides.map((r) => r.byCode[c] ?? EMPTY);
-	pooledFailed += per.reduce((sum, x) => sum + x.failed, 0);
-	pooledFailedUsd += per.reduce((sum, x) => sum + x.failedUsd, 0);
-	if (per.some((x) => x.failed === 0)) continue;
 	const n = per.reduce((sum, x) => sum + x.failed, 0);
-	sides.forEach((r, i) => stdCount.set(r, stdCount.get(r) + (per[i].recovered / per[i].failed) * n));
-	if (per.some((x) => x.recovered > 0)) ceilingCount += n;
+	const usd = per.reduce((sum, x) => sum + x.failedUsd, 0);
+	pooledFailed += n;
+	pooledFailedUsd += usd;
+	// A code not met on every side has no rate on some side: it counts for none.
+	if (per.some((x) => x.failed === 0)) {
+		skipped.push(c);
+		continue;
+	}
+	sides.forEach((r, i) => {
+		const rate = per[i].recovered / per[i].failed;
+		std.set(r, std.get(r) + rate * usd);
+		stdCount.set(r, stdCount.get(r) + rate * n);
+	});
+	if (per.some((x) => x.recovered > 0)) {
+		ceiling += usd;
+		ceilingCount += n;
+	}
 }
 const meanFailedUsd = pooledFailed > 0 ? pooledFailedUsd / pooledFailed : 0;
 const expected = (r) => Math.round(stdCount.get(r) * meanFailedUsd);

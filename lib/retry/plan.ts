@@ -185,9 +185,12 @@ export function planRetry(input: PlanRetryInput): RetryPlan {
 	const declinesSince = history.filter((h) => h.at >= since && h.outcome !== 'succeeded' && sameCard(h, cardRef)).map((h) => h.at);
 	const firstFailureAt = input.firstFailureAt ?? (declinesSince.length ? Math.min(...declinesSince) : (failure.created ?? now));
 	const own = input.invoicePaymentIntents && input.invoicePaymentIntents.length ? new Set(input.invoicePaymentIntents) : undefined;
-	const cardRetries = history.filter((h) => h.at > firstFailureAt && sameCard(h, cardRef));
-	const retriesMade = cardRetries.filter((h) => !own || !h.paymentIntentId || own.has(h.paymentIntentId)).map((h) => h.at);
-	const otherInvoices = cardRetries.filter((h) => !retriesMade.includes(h.at)).map((h) => h.at);
+	const retriesMade: number[] = [];
+	const otherInvoices: number[] = [];
+	for (const h of history) {
+		if (h.at <= firstFailureAt || !sameCard(h, cardRef)) continue;
+		(!own || !h.paymentIntentId || own.has(h.paymentIntentId) ? retriesMade : otherInvoices).push(h.at);
+	}
 	const failedSoFar = Math.max(invoice.attempt_count ?? 0, 1 + retriesMade.length);
 	const attempt = failedSoFar + 1;
 	const lastAttemptAt = Math.max(firstFailureAt, ...retriesMade);

@@ -155,11 +155,10 @@ export async function loadInvoiceContext(client: StripeClient, invoiceId: string
 	const clock = await customerNow(client, customer, realNow);
 	const { now, ...rest } = clock;
 	const failure = fromInvoice(invoice);
-	const payments = ((invoice as unknown as { payments?: { data?: Array<{ created?: number }> } }).payments?.data ?? []).map((p) => p.created).filter((t): t is number => typeof t === 'number');
+	const invoicePayments = (invoice as unknown as { payments?: { data?: Array<{ created?: number; payment?: { payment_intent?: string | { id?: string } | null } }> } }).payments?.data ?? [];
+	const payments = invoicePayments.map((p) => p.created).filter((t): t is number => typeof t === 'number');
 	const firstFailureAt = payments.length ? Math.min(...payments) : undefined;
-	const paymentIntents = ((invoice as unknown as { payments?: { data?: Array<{ payment?: { payment_intent?: unknown } }> } }).payments?.data ?? [])
-		.map((p) => idOf(p.payment?.payment_intent as string | { id?: string } | null | undefined))
-		.filter((id): id is string => typeof id === 'string');
+	const paymentIntents = invoicePayments.map((p) => idOf(p.payment?.payment_intent)).filter((id): id is string => typeof id === 'string');
 	// The card the next attempt charges: the invoice's default payment method, else the customer's.
 	// (A subscription's own default is not read: set the invoice's or the customer's.)
 	const current = idOf(invoice.default_payment_method) ?? idOf(customer?.invoice_settings?.default_payment_method);

@@ -641,34 +641,28 @@ export function chooseWithinBudget<T extends ScoredTime>(candidates: readonly T[
 	const ranked = [...candidates].sort((a, b) => b.score - a.score || a.at - b.at);
 	const chosen: T[] = [];
 	const want = Math.floor(budget);
-	if (horizon <= 0 || overlap === 0) {
-		for (const c of ranked) {
-			if (chosen.length >= want) break;
-			if (chosen.some((x) => Math.abs(x.at - c.at) < minSpacingSeconds)) continue;
-			chosen.push(c);
-		}
-	} else {
-		// Greedy by marginal value; `ranked` order breaks ties (higher score, then earlier).
-		const open = ranked.slice();
-		while (chosen.length < want && open.length) {
-			let bestIdx = -1;
-			let bestValue = -1;
-			for (let i = 0; i < open.length; i++) {
-				const c = open[i];
-				let value = c.score;
+	// Greedy by marginal value (with no horizon, the score itself); `ranked` order breaks ties (higher score, then earlier).
+	const open = ranked.slice();
+	while (chosen.length < want && open.length) {
+		let bestIdx = -1;
+		let bestValue = -1;
+		for (let i = 0; i < open.length; i++) {
+			const c = open[i];
+			let value = c.score;
+			if (horizon > 0) {
 				for (const x of chosen) {
 					const d = Math.abs(x.at - c.at);
 					if (d < horizon) value *= 1 - overlap * (1 - d / horizon);
 				}
-				if (value > bestValue) {
-					bestValue = value;
-					bestIdx = i;
-				}
 			}
-			const [c] = open.splice(bestIdx, 1);
-			chosen.push(c);
-			for (let i = open.length - 1; i >= 0; i--) if (Math.abs(open[i].at - c.at) < minSpacingSeconds) open.splice(i, 1);
+			if (value > bestValue) {
+				bestValue = value;
+				bestIdx = i;
+			}
 		}
+		const [c] = open.splice(bestIdx, 1);
+		chosen.push(c);
+		for (let i = open.length - 1; i >= 0; i--) if (Math.abs(open[i].at - c.at) < minSpacingSeconds) open.splice(i, 1);
 	}
 	chosen.sort((a, b) => a.at - b.at);
 	return { next: chosen[0], chosen };
