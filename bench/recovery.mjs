@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run bench:recovery [-- --scenario FILE --seed N --customers N --months N --live-months N --window-days N --no-crosses
-//   --no-customer-paydays --no-explore --same-state-hours N]
+//   --no-customer-paydays --no-explore --same-state-hours N --no-payroll]
 //
 // Payment recovery of issue 8, decided by the sandbox: the trained retry policy ("ours") against a Stripe-like
 // baseline with the same attempt budget (8 tries), live on the sandbox's test clock.
@@ -79,7 +79,7 @@ function parseFlags(argv) {
 	const flags = {};
 	for (let i = 0; i < argv.length; i++) {
 		const m = /^--([\w-]+)(?:=(.*))?$/.exec(argv[i]);
-		if (!m) throw new Error(`Unexpected argument "${argv[i]}". Options: --scenario FILE --seed N --customers N --months N --live-months N --window-days N --no-crosses --no-customer-paydays --no-explore --same-state-hours N.`);
+		if (!m) throw new Error(`Unexpected argument "${argv[i]}". Options: --scenario FILE --seed N --customers N --months N --live-months N --window-days N --no-crosses --no-customer-paydays --no-explore --same-state-hours N --no-payroll.`);
 		let value = m[2];
 		if (value === undefined && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) value = argv[++i];
 		flags[m[1]] = value ?? true;
@@ -104,6 +104,7 @@ const BUDGET = { attempts: TRIES, windowSeconds: WINDOW_DAYS * DAY }; // 8 retri
 const CROSSES = flags['no-crosses'] === undefined;
 const CUSTOMER_PAYDAYS = flags['no-customer-paydays'] === undefined; // --no-customer-paydays: country paydays only
 const SAME_STATE_HOURS = int(flags, 'same-state-hours', 48, 0); // how long a card's state lasts, for spreading the budget (TimingPolicy.sameStateSeconds; the node's default, 48 h; 0: tries independent)
+const PAYROLL = flags['no-payroll'] === undefined; // --no-payroll: insufficient funds timed by the feature model, not the payroll posterior
 const EXPLORE = flags['no-explore'] === undefined; // --no-explore: the model's mean instead of a Thompson draw
 const OURS_ONLY = process.env.BENCH_OURS_ONLY === '1'; // development: run ours only, print its line, no comparison // --no-crosses: the model without its crosses, for comparison
 const NOW = int(flags, 'now', 1_780_000_000); // 2026-05-28T20:26:40Z: the end of the seeded history
@@ -337,7 +338,7 @@ async function makeOurs(sb) {
 		if (a.succeeded && a.declineClass === 'insufficientFunds') learnDay(a.customerId, a.at, a.zone);
 		return { ...a, daysSincePayday: since, isPayday: since === 0 };
 	});
-	let model = retry.train(described, { now: NOW, crosses: CROSSES });
+	let model = retry.train(described, { now: NOW, crosses: CROSSES, payroll: PAYROLL });
 	const learned = Object.fromEntries([...byCountry].filter(([, v]) => v.length));
 	log(`ours: trained on ${hist.attempts.length} retries of ${hist.invoices} invoices (${hist.charges} charges, ${hist.firstCharges} first charges) in ${Date.now() - t0} ms; paydays learned: ${JSON.stringify(overall.paydays)} overall (${overall.reason}); by country: ${JSON.stringify(learned)}`);
 	const random = retry.mulberry32(SEED ^ 0x5eed);

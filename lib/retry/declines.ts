@@ -312,5 +312,6 @@ export function toAttempt(input: DeclineInput, at?: number): Attempt | undefined
 	attempt.outcome = input.status === 'succeeded' ? 'succeeded' : input.status === 'pending' ? 'pending' : 'declined';
 	if (input.network_advice_code) attempt.networkAdviceCode = normalizeAdviceCode(input.network_advice_code);
 	if (input.network_decline_code) attempt.networkDeclineCode = input.network_decline_code;
+	if (input.decline_code && attempt.outcome === 'declined') attempt.declineCode = String(input.decline_code).trim().toLowerCase();
 	return attempt;
 }

@@ -7,6 +7,7 @@ export * from './zones';
 export * from './dunning';
 export * from './prng';
 export * from './model';
+export * from './payroll';
 export * from './plan';
 export * from './evaluate';
 export * from './pay';

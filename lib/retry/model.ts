@@ -28,6 +28,7 @@
 import { DateTime } from 'luxon';
 
 import type { DeclineClass, RuleSource } from './declineCodes';
+import { trainPayroll, type PayrollModel } from './payroll';
 import { isPayday as isPaydayDate, normalizePolicy, type TimingPolicy } from './timing';
 
 /** A Beta distribution's parameters as counts: successes `a`, failures `b`. */
@@ -86,6 +87,12 @@ export interface RetryModel {
 	crosses?: boolean;
 	/** The earliest and latest attempt learned from (unix seconds), `null` with none. */
 	dataRange: { from: number; to: number } | null;
+	/**
+	 * When customers are paid, learned from the insufficient-funds retries (`train` with
+	 * `payroll: true`; see `payroll.ts`). With it, Plan Retry times insufficient-funds retries by
+	 * the customer's posterior over payroll rules instead of the feature sum.
+	 */
+	payroll?: PayrollModel;
 }
 
 /** Sources behind the priors. */
@@ -322,6 +329,11 @@ export interface TrainOptions extends FeatureOptions {
 	 * near the global rate anyway (shrinkage), but they double-count what weekday, hour and day say.
 	 */
 	crosses?: boolean;
+	/**
+	 * Also learn when customers are paid (`RetryModel.payroll`, `trainPayroll` over the
+	 * insufficient-funds retries that have a customer); off by default.
+	 */
+	payroll?: boolean;
 }
 
 /** The features that are crosses: learned only by a model trained with `crosses: true`. */
@@ -368,6 +380,13 @@ export function train(attempts: readonly TrainingAttempt[], options: TrainOption
 		}
 	}
 	if (sorted.length > 0) model.dataRange = { from: sorted[0].at, to: sorted[sorted.length - 1].at };
+	if (options.payroll) {
+		model.payroll = trainPayroll(
+			sorted
+				.filter((a) => a.declineClass === 'insufficientFunds' && a.customerId)
+				.map((a) => ({ at: a.at, zone: a.zone, succeeded: a.succeeded, customerId: a.customerId as string, country: a.country })),
+		);
+	}
 	return model;
 }
 

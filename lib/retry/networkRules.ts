@@ -129,6 +129,8 @@ export interface Attempt {
 	networkAdviceCode?: string;
 	/** Stripe's `network_decline_code` (the network's response code). */
 	networkDeclineCode?: string;
+	/** Stripe's `decline_code` of a declined attempt, when known (the payroll evidence reads it). */
+	declineCode?: string;
 }
 
 /** The options of the rules; every limit is configurable. */

@@ -33,6 +33,7 @@ import { classifyDecline, toAttempt, type DeclineClassification, type DeclineInp
 import { dunningStage, type AccessLevel, type DunningStageInput, type DunningStageName } from './dunning';
 import { attemptFeatures, explainPrediction, predict, thompsonScorer, type FeatureBuckets, type RetryModel } from './model';
 import { checkNetworkRules, earliestAllowed, sameCard, type Attempt, type CardRef, type NetworkRuleOptions } from './networkRules';
+import { choosePayrollSet, payrollChance, payrollPosterior, payrollRates, topPayrollRules, type PayrollObservation, type PayrollPosterior } from './payroll';
 import { candidateSlots, chooseWithinBudget, normalizePolicy, type CandidateSlot, type TimingPolicy } from './timing';
 import { resolveTimeZone, type ZoneInput } from './zones';
 import { isoSeconds } from '../iso';
@@ -253,10 +254,25 @@ export function planRetry(input: PlanRetryInput): RetryPlan {
 			daysSincePayday: s.daysSincePayday,
 		});
 	const discount = input.discountPerDay ?? 0;
-	const draw = input.random ? thompsonScorer(input.model, input.random) : undefined;
-	const scored = allowed.map((s) => {
+	const timing = normalizePolicy(input.policy?.timing ?? {});
+	const left = timing.attemptBudget.attempts - retriesMade.filter((t) => t > now - timing.attemptBudget.windowSeconds).length;
+	// Insufficient funds with a payroll model: the customer's posterior over payroll rules (their earlier
+	// insufficient-funds retries and this invoice's failed tries) scores each time, and the set of tries the budget
+	// allows is the one most likely to meet the customer's money (payroll.ts).
+	const payroll = declineClass === 'insufficientFunds' ? input.model?.payroll : undefined;
+	let post: PayrollPosterior | undefined;
+	let rates: number[][] | undefined;
+	if (payroll) {
+		const evidence = payrollEvidence(history, firstFailureAt, new Set(retriesMade), own, zone);
+		post = payrollPosterior(payroll, input.card?.country, evidence);
+		rates = payrollRates(payroll, allowed.map((s) => s.at), zone);
+		const top = topPayrollRules(post).map((r) => `${r.rule} ${pct(r.p)}`);
+		explanation.push(`Payroll: from ${evidence.length} insufficient-funds retries of this customer and the ${input.card?.country ?? 'account'} prior, most likely ${top.join(', ')}.`);
+	}
+	const draw = input.random && !post ? thompsonScorer(input.model, input.random) : undefined;
+	const scored = allowed.map((s, i) => {
 		const f = features(s);
-		const predicted = predict(input.model, f);
+		const predicted = post && rates ? payrollChance(post, rates[i]) : predict(input.model, f);
 		const raw = draw ? draw(f) : predicted;
 		const score = raw * Math.pow(1 - discount, Math.max(0, s.at - now) / DAY);
 		return { slot: s, f, predicted, score };
@@ -265,25 +281,31 @@ export function planRetry(input: PlanRetryInput): RetryPlan {
 	let best = ranked[0];
 	// A failed try at t forfeits every candidate before t: with k tries left, the best set of k times is
 	// tried in time order, so the earliest of that set goes first (not the single best time, however late).
-	const timing = normalizePolicy(input.policy?.timing ?? {});
-	const left = timing.attemptBudget.attempts - retriesMade.filter((t) => t > now - timing.attemptBudget.windowSeconds).length;
 	if (input.spendBudget !== false && left > 1) {
-		const pick = chooseWithinBudget(
-			ranked.map((r) => ({ at: r.slot.at, score: r.score, r })),
-			left,
-			timing.minSpacingSeconds,
-			{ sameStateSeconds: timing.sameStateSeconds },
-		);
-		if (pick) {
-			best = pick.next.r;
-			explanation.push(`Budget: ${left} tries left; the best ${pick.chosen.length} times are tried in time order, the earliest first.`);
+		if (post && rates) {
+			const pick = choosePayrollSet(post, scored.map((r) => r.slot.at), rates, left, timing.minSpacingSeconds);
+			best = scored[pick.chosen[0]];
+			explanation.push(`Budget: ${left} tries left; the ${pick.chosen.length} times most likely together to meet the customer's money (${pct(pick.chance)}) are tried in time order, the earliest first.`);
+		} else {
+			const pick = chooseWithinBudget(
+				ranked.map((r) => ({ at: r.slot.at, score: r.score, r })),
+				left,
+				timing.minSpacingSeconds,
+				{ sameStateSeconds: timing.sameStateSeconds },
+			);
+			if (pick) {
+				best = pick.next.r;
+				explanation.push(`Budget: ${left} tries left; the best ${pick.chosen.length} times are tried in time order, the earliest first.`);
+			}
 		}
 	}
 	const decidedBy: PlanDecidedBy = input.model ? 'model' : 'priors';
-	const parts = explainPrediction(input.model, best.f)
-		.contributions.slice(0, 3)
-		.map((c) => `${c.feature}=${c.bucket} (${c.logOdds >= 0 ? '+' : ''}${c.logOdds.toFixed(2)})`);
-	const how = input.random ? 'a Thompson draw from the model (exploration)' : 'the predicted success';
+	const parts = post
+		? topPayrollRules(post, 2).map((r) => `payroll ${r.rule} (${pct(r.p)})`)
+		: explainPrediction(input.model, best.f)
+				.contributions.slice(0, 3)
+				.map((c) => `${c.feature}=${c.bucket} (${c.logOdds >= 0 ? '+' : ''}${c.logOdds.toFixed(2)})`);
+	const how = post ? "the customer's payroll posterior" : input.random ? 'a Thompson draw from the model (exploration)' : 'the predicted success';
 	const source = input.model ? `the model (${input.model.samples} attempts learned)` : 'the priors (no model yet)';
 	const at = planned(best.slot.at, zone);
 	const reason = `Retry at ${at.local} (${at.utc}): the best of ${scored.length} allowed times by ${how}, predicted success ${pct(best.predicted)} from ${source}; main factors ${parts.join(', ') || 'none beyond the base rate'}.`;
@@ -291,4 +313,41 @@ export function planRetry(input: PlanRetryInput): RetryPlan {
 	explanation.push(`Action: retry: ${reason}`);
 	const runnerUps: RunnerUp[] = ranked.filter((r) => r !== best).slice(0, input.runnerUps ?? 3).map((r) => ({ ...planned(r.slot.at, zone), predicted: r.predicted, score: r.score }));
 	return { ...base, action: 'retry', retryAt: at, predictedSuccess: best.predicted, reason, runnerUps, decidedBy, candidates: scored.length };
+}
+
+const insufficientFundsCodes = new Map<string, boolean>();
+function isInsufficientFunds(code: string | undefined): boolean {
+	if (!code) return false;
+	let v = insufficientFundsCodes.get(code);
+	if (v === undefined) {
+		v = classifyDecline({ decline_code: code }).class === 'insufficientFunds';
+		insufficientFundsCodes.set(code, v);
+	}
+	return v;
+}
+
+/**
+ * What the history says about when the customer is paid: every retry of an earlier payment whose
+ * first attempt was declined for insufficient funds (grouped by payment intent), and this
+ * invoice's retries (`own`: their times), each with its outcome.
+ */
+function payrollEvidence(history: readonly Attempt[], firstFailureAt: number, own: ReadonlySet<number>, ownIntents: ReadonlySet<string> | undefined, zone: string): PayrollObservation[] {
+	const out: PayrollObservation[] = [];
+	const byIntent = new Map<string, Attempt[]>();
+	for (const h of history) {
+		if (h.at > firstFailureAt && own.has(h.at)) {
+			out.push({ at: h.at, succeeded: h.outcome === 'succeeded', zone });
+			continue;
+		}
+		if (h.at >= firstFailureAt || !h.paymentIntentId || ownIntents?.has(h.paymentIntentId)) continue;
+		const list = byIntent.get(h.paymentIntentId) ?? [];
+		list.push(h);
+		byIntent.set(h.paymentIntentId, list);
+	}
+	for (const list of byIntent.values()) {
+		list.sort((a, b) => a.at - b.at);
+		if (list[0].outcome === 'succeeded' || !isInsufficientFunds(list[0].declineCode)) continue;
+		for (let i = 1; i < list.length; i++) out.push({ at: list[i].at, succeeded: list[i].outcome === 'succeeded', zone });
+	}
+	return out;
 }

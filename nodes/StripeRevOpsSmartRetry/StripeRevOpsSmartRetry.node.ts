@@ -211,7 +211,7 @@ export class StripeRevOpsSmartRetry implements INodeType {
 					const to = dateParameter(context, 'to', itemIndex, now);
 					if (to <= from) throw new NodeOperationError(context.getNode(), `"To" (${new Date(to * 1000).toISOString()}) must be after "From" (${new Date(from * 1000).toISOString()}).`, { itemIndex });
 					const history = await loadTrainingAttempts(shared.client, { from, to });
-					const model = train(history.attempts, { now, crosses: true });
+					const model = train(history.attempts, { now, crosses: true, payroll: true });
 					const stored = context.getNodeParameter('storeModel', itemIndex, true) as boolean;
 					if (stored) shared.store[MODEL_KEY] = model as unknown as IDataObject;
 					const text = JSON.stringify(model);
@@ -227,6 +227,7 @@ export class StripeRevOpsSmartRetry implements INodeType {
 							from: new Date(from * 1000).toISOString(),
 							to: new Date(to * 1000).toISOString(),
 							observedSuccessRate: model.samples ? model.global.a / model.samples : null,
+							payrollCustomers: model.payroll?.customers ?? 0,
 								model: model as unknown as IDataObject,
 							},
 							binary: { model: binary },

@@ -19,6 +19,8 @@ import { plantedHistory } from './syntheticHistory';
 const ZONE = 'Europe/Berlin';
 const at = (iso: string, zone = ZONE) => Math.floor(DateTime.fromISO(iso, { zone }).toSeconds());
 const model = train(plantedHistory(), { now: at('2026-07-01T00:00') });
+// The same history as 40 customers' retries, with the payroll model (insufficient funds timed by its posterior).
+const payrollModel = train(plantedHistory({ days: 120, perSlot: 1 }).map((a, i) => ({ ...a, customerId: `cus_${i % 40}` })), { now: at('2026-07-01T00:00'), payroll: true });
 
 function input(over: Partial<PlanRetryInput> & { failure?: DeclineInput } = {}): PlanRetryInput {
 	const created = over.failure?.created ?? at('2026-07-10T09:00');
@@ -193,7 +195,8 @@ describe('property: a plan never breaks the card-network rules', () => {
 				fc.constantFrom('visa', 'mastercard', undefined),
 				fc.constantFrom(undefined, '24', '26', '03'),
 				fc.option(fc.integer({ min: 0, max: 2 ** 31 }), { nil: undefined }),
-				(raw, nowOffset, zone, code, brand, mac, seed) => {
+				fc.boolean(),
+				(raw, nowOffset, zone, code, brand, mac, seed, withPayroll) => {
 					const now = T0 + nowOffset;
 					const history: Attempt[] = raw.map((r) => ({
 						at: now - r.offset,
@@ -202,6 +205,7 @@ describe('property: a plan never breaks the card-network rules', () => {
 						...(r.outcome ? { outcome: r.outcome } : {}),
 						...(r.mac ? { networkAdviceCode: r.mac } : {}),
 						...(r.ndc ? { networkDeclineCode: r.ndc } : {}),
+						...(r.outcome !== 'succeeded' ? { declineCode: 'insufficient_funds', paymentIntentId: `pi_${r.offset % 5}` } : {}),
 					}));
 					const failure: DeclineInput = { decline_code: code, brand, network_advice_code: mac, fingerprint: 'fp_1', created: now - 120 };
 					const plan = planRetry({
@@ -210,7 +214,7 @@ describe('property: a plan never breaks the card-network rules', () => {
 						failure,
 						history,
 						customer: { explicit: zone },
-						model: seed === undefined ? undefined : model,
+						model: seed === undefined ? undefined : withPayroll ? payrollModel : model,
 						random: seed === undefined ? undefined : mulberry32(seed),
 					});
 					if (plan.action !== 'retry') return;

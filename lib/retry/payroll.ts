@@ -1,0 +1,469 @@
+/**
+ * When a customer's money arrives: a posterior over payroll rules, learned from the account's
+ * insufficient-funds retries, for timing the next one. Pure: no clock, no I/O.
+ *
+ * Why: an insufficient-funds decline clears when the customer is paid, and each customer is paid
+ * by one rule (weekly, every other Friday, the last working day, the 25th, …). The naive-Bayes
+ * model of `model.ts` learns how good a weekday or a day of the month is on average over a
+ * country; it cannot say "this customer's Friday try failed, so they are not paid weekly on
+ * Fridays; try the end of the month". This module can:
+ *
+ * - {@link PAYROLL_RULES}: a fixed family of common payroll rules (general knowledge of how
+ *   payroll is run, not any one world's table): weekly on a weekday (Mon–Fri), every other week on
+ *   a weekday (two phases), monthly on a day 1–30 or the last day, twice a month (1st and 15th,
+ *   15th and last), the n-th business day (1–5), and `none` (no payroll effect). Monthly days on a
+ *   weekend move to the Friday before, as payrolls usually pay (public holidays are not known).
+ * - A success model shared by every rule: the rate of an insufficient-funds retry by days since
+ *   the rule's latest payday (0–6, `7+`) and local 3-hour band (the hour a payday's money clears
+ *   shows on the day itself), each cell shrunk toward its day's rate and that toward the overall
+ *   rate; `none` has one rate of its own.
+ * - {@link trainPayroll}: EM over the customers of the history (a customer keeps one rule): the
+ *   E-step gives each customer a posterior over the rules from their retries' outcomes, the M-step
+ *   re-estimates the cells and each card country's prior over the rules (shrunk toward the
+ *   account-wide prior, and 10 % of every prior spread over all rules, so none is ruled out by the
+ *   country alone). So the engine learns both "funds clear at 16:00 and help for two days"
+ *   and "Germans are mostly paid on the last working day" from history alone.
+ * - {@link payrollPosterior}: at plan time, the country's prior times the likelihood of this
+ *   customer's insufficient-funds retries (earlier invoices' and this invoice's failed tries);
+ *   {@link payrollChance} the chance a try at a time succeeds; {@link choosePayrollSet} the set of
+ *   tries within the budget that maximizes the chance that one succeeds, Σ_h P(h)·(1 − Π(1 − r_h(t))),
+ *   built greedily (the objective is submodular, so greedy is within 1 − 1/e of the best set).
+ */
+
+/** A payroll rule (stable ids: saved models hold them). */
+export interface PayrollRule {
+	id: string;
+	kind: 'weekly' | 'biweekly' | 'monthDays' | 'nthBusinessDay' | 'none';
+	/** ISO weekday 1–5 (weekly, biweekly). */
+	weekday?: number;
+	/** Which of the two alternating weeks (biweekly): parity of the Monday-based week number since 1970. */
+	parity?: number;
+	/** Days of the month (monthDays); `'last'` is the month's last day. */
+	days?: Array<number | 'last'>;
+	/** The n-th business day (Mon–Fri) of the month. */
+	n?: number;
+}
+
+const WEEKDAY_NAMES = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'];
+
+function buildRules(): PayrollRule[] {
+	const rules: PayrollRule[] = [];
+	for (let w = 1; w <= 5; w++) rules.push({ id: `weekly-${w}`, kind: 'weekly', weekday: w });
+	for (let w = 1; w <= 5; w++) for (let p = 0; p < 2; p++) rules.push({ id: `biweekly-${w}-${p}`, kind: 'biweekly', weekday: w, parity: p });
+	for (let d = 1; d <= 30; d++) rules.push({ id: `monthly-${d}`, kind: 'monthDays', days: [d] });
+	rules.push({ id: 'monthly-last', kind: 'monthDays', days: ['last'] });
+	rules.push({ id: 'twice-1-15', kind: 'monthDays', days: [1, 15] });
+	rules.push({ id: 'twice-15-last', kind: 'monthDays', days: [15, 'last'] });
+	for (let n = 1; n <= 5; n++) rules.push({ id: `businessDay-${n}`, kind: 'nthBusinessDay', n });
+	rules.push({ id: 'none', kind: 'none' });
+	return rules;
+}
+
+/** The rules every payroll model ranks, in a fixed order (a model's arrays follow it). */
+export const PAYROLL_RULES: readonly PayrollRule[] = Object.freeze(buildRules());
+const H = PAYROLL_RULES.length;
+const NONE = H - 1;
+
+/** A rule in words, for explanations. */
+export function describePayrollRule(rule: PayrollRule): string {
+	switch (rule.kind) {
+		case 'weekly':
+			return `weekly on ${WEEKDAY_NAMES[rule.weekday ?? 0]}`;
+		case 'biweekly':
+			return `every other ${WEEKDAY_NAMES[rule.weekday ?? 0]} (${rule.parity === 0 ? 'even' : 'odd'} weeks)`;
+		case 'monthDays':
+			return `monthly on the ${(rule.days ?? []).map((d) => (d === 'last' ? 'last working day' : ordinal(d))).join(' and ')}`;
+		case 'nthBusinessDay':
+			return `the ${ordinal(rule.n ?? 1)} business day of the month`;
+		default:
+			return 'no payroll pattern';
+	}
+}
+
+function ordinal(n: number): string {
+	const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+	return `${n}${s}`;
+}
+
+/* ---------- calendar on epoch days (days since 1970-01-01 of a local date) ---------- */
+
+const DAY_MS = 86_400_000;
+/** Days since 1970-01-01 of a local calendar date. */
+export function epochDay(year: number, month: number, day: number): number {
+	return Math.floor(Date.UTC(year, month - 1, day) / DAY_MS);
+}
+/** ISO weekday (1 = Monday) of an epoch day; 1970-01-01 was a Thursday. */
+function weekdayOf(e: number): number {
+	return (((e + 3) % 7) + 7) % 7 + 1;
+}
+function weekParity(e: number): number {
+	return ((Math.floor((e + 3) / 7) % 2) + 2) % 2;
+}
+function ymd(e: number): { y: number; m: number; d: number } {
+	const t = new Date(e * DAY_MS);
+	return { y: t.getUTCFullYear(), m: t.getUTCMonth() + 1, d: t.getUTCDate() };
+}
+function daysIn(y: number, m: number): number {
+	return new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
+/** The weekday on or before an epoch day (a weekend payday is paid the Friday before). */
+function previousWeekday(e: number): number {
+	const w = weekdayOf(e);
+	return w === 6 ? e - 1 : w === 7 ? e - 2 : e;
+}
+
+/** The paydays (epoch days) of a rule in a month. */
+function paydaysOfMonth(rule: PayrollRule, y: number, m: number): number[] {
+	const dim = daysIn(y, m);
+	if (rule.kind === 'monthDays') return (rule.days ?? []).map((d) => previousWeekday(epochDay(y, m, d === 'last' ? dim : Math.min(d, dim))));
+	if (rule.kind === 'nthBusinessDay') {
+		let count = 0;
+		for (let d = 1; d <= dim; d++) {
+			const e = epochDay(y, m, d);
+			if (weekdayOf(e) <= 5 && ++count === (rule.n ?? 1)) return [e];
+		}
+	}
+	return [];
+}
+
+/**
+ * Days since the rule's latest payday for each epoch day in `[from, to]` (0 on a payday),
+ * capped at 7 (`7` = a week or more; also with no payday in the 62 days before).
+ */
+export function daysSincePaydays(rule: PayrollRule, from: number, to: number): Uint8Array {
+	const out = new Uint8Array(to - from + 1).fill(7);
+	if (rule.kind === 'none') return out;
+	const start = from - 62;
+	const isPay = new Uint8Array(to - start + 1);
+	if (rule.kind === 'weekly' || rule.kind === 'biweekly') {
+		for (let e = start; e <= to; e++) if (weekdayOf(e) === rule.weekday && (rule.kind === 'weekly' || weekParity(e) === rule.parity)) isPay[e - start] = 1;
+	} else {
+		let { y, m } = ymd(start);
+		for (;;) {
+			for (const e of paydaysOfMonth(rule, y, m)) if (e >= start && e <= to) isPay[e - start] = 1;
+			if (epochDay(y, m, 1) > to) break;
+			m++;
+			if (m > 12) {
+				m = 1;
+				y++;
+			}
+		}
+	}
+	let last = -Infinity;
+	for (let e = start; e <= to; e++) {
+		if (isPay[e - start]) last = e;
+		if (e >= from) out[e - from] = Math.min(7, e - last);
+	}
+	return out;
+}
+
+/* ---------- the success cells ---------- */
+
+/** Cells: days since payday 0–6 × 3-hour band 0–7, then `7+`, then `none`. */
+const CELLS = 7 * 8 + 2;
+const CELL_LATE = 56;
+const CELL_NONE = 57;
+function cellOf(since: number, band: number): number {
+	return since >= 7 ? CELL_LATE : since * 8 + band;
+}
+
+/** The learned payroll model (JSON). */
+export interface PayrollModel {
+	v: 1;
+	/** The rule ids, in the order of the arrays below (a later version may add rules). */
+	rules: string[];
+	/** Success rate of an insufficient-funds retry per cell (see {@link payrollCellLabel}). */
+	cells: number[];
+	/** Observations per cell (EM-weighted). */
+	cellCounts: number[];
+	/** The account-wide prior over the rules. */
+	prior: number[];
+	/** Per card country (ISO alpha-2): the prior over the rules. */
+	byCountry: Record<string, number[]>;
+	/** Customers and retries learned from. */
+	customers: number;
+	samples: number;
+	iterations: number;
+}
+
+/** A cell's meaning, e.g. `payday+1d 09-11h`, `7+d`, `no pattern`. */
+export function payrollCellLabel(cell: number): string {
+	if (cell === CELL_NONE) return 'no pattern';
+	if (cell === CELL_LATE) return '7+d';
+	const band = (cell % 8) * 3;
+	return `payday+${Math.floor(cell / 8)}d ${String(band).padStart(2, '0')}-${String(band + 2).padStart(2, '0')}h`;
+}
+
+/** One insufficient-funds retry as the payroll model reads it. */
+export interface PayrollObservation {
+	/** Unix seconds. */
+	at: number;
+	succeeded: boolean;
+	/** The customer's IANA zone (the local date and hour are the customer's). */
+	zone: string;
+}
+
+/** A training observation: a customer's retry, with the card's country. */
+export interface PayrollTrainingObservation extends PayrollObservation {
+	customerId: string;
+	country?: string;
+}
+
+/** Options of {@link trainPayroll}. */
+export interface TrainPayrollOptions {
+	/** EM iterations (default 40). */
+	iterations?: number;
+	/** Pseudo-customers pulling a country's prior toward the account-wide one (default 20). */
+	countryStrength?: number;
+	/** Pseudo-observations pulling a cell toward its day's rate, and a day toward the overall rate (default 8). */
+	cellStrength?: number;
+	/**
+	 * The share of every prior spread evenly over all rules (default 0.1): no rule is ever ruled out
+	 * by the country alone, so a customer's own retries can point to a rule their country rarely uses.
+	 */
+	floor?: number;
+}
+
+const localCache = new Map<string, Intl.DateTimeFormat>();
+/** Local epoch day and 3-hour band of an instant in a zone. */
+function localDayBand(at: number, zone: string): { e: number; band: number } {
+	let f = localCache.get(zone);
+	if (!f) {
+		f = new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', hourCycle: 'h23' });
+		localCache.set(zone, f);
+	}
+	const parts: Record<string, number> = {};
+	for (const p of f.formatToParts(new Date(at * 1000))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
+	return { e: epochDay(parts.year, parts.month, parts.day), band: Math.min(7, Math.floor((parts.hour % 24) / 3)) };
+}
+
+interface Prepared {
+	/** cell[h][i] of observation i under rule h. */
+	cell: Uint8Array[];
+	succeeded: Uint8Array;
+}
+
+function prepare(obs: readonly PayrollObservation[]): Prepared {
+	const local = obs.map((o) => localDayBand(o.at, o.zone));
+	const cell = PAYROLL_RULES.map(() => new Uint8Array(obs.length));
+	const succeeded = new Uint8Array(obs.map((o) => (o.succeeded ? 1 : 0)));
+	if (obs.length === 0) return { cell, succeeded };
+	const from = Math.min(...local.map((l) => l.e));
+	const to = Math.max(...local.map((l) => l.e));
+	PAYROLL_RULES.forEach((rule, h) => {
+		if (h === NONE) {
+			cell[h].fill(CELL_NONE);
+			return;
+		}
+		const since = daysSincePaydays(rule, from, to);
+		local.forEach((l, i) => (cell[h][i] = cellOf(since[l.e - from], l.band)));
+	});
+	return { cell, succeeded };
+}
+
+function logRates(cells: readonly number[]): { l1: number[]; l0: number[] } {
+	return { l1: cells.map((r) => Math.log(r)), l0: cells.map((r) => Math.log(1 - r)) };
+}
+
+function logLikelihoods({ l1, l0 }: { l1: number[]; l0: number[] }, prep: Prepared, idx: readonly number[]): number[] {
+	const ll = new Array<number>(H).fill(0);
+	for (let h = 0; h < H; h++) {
+		const row = prep.cell[h];
+		let s = 0;
+		for (const i of idx) s += prep.succeeded[i] ? l1[row[i]] : l0[row[i]];
+		ll[h] = s;
+	}
+	return ll;
+}
+
+function normalizeLog(logp: number[]): number[] {
+	const max = Math.max(...logp);
+	const p = logp.map((x) => Math.exp(x - max));
+	const sum = p.reduce((a, b) => a + b, 0);
+	return p.map((x) => x / sum);
+}
+
+const clampRate = (r: number) => Math.min(0.98, Math.max(0.005, r));
+
+/**
+ * Learns a payroll model from insufficient-funds retries (see the module comment): EM over the
+ * customers, each keeping one rule. Deterministic. Throws on an observation with a bad zone.
+ */
+export function trainPayroll(observations: readonly PayrollTrainingObservation[], options: TrainPayrollOptions = {}): PayrollModel {
+	const iterations = options.iterations ?? 40;
+	const alpha = options.countryStrength ?? 20;
+	const k = options.cellStrength ?? 8;
+	const floor = Math.min(1, Math.max(0, options.floor ?? 0.1));
+	const floored = (p: number[]) => p.map((x) => (1 - floor) * x + floor / H);
+	const prep = prepare(observations);
+	const byCustomer = new Map<string, number[]>();
+	const countryOf = new Map<string, string>();
+	observations.forEach((o, i) => {
+		const list = byCustomer.get(o.customerId) ?? [];
+		list.push(i);
+		byCustomer.set(o.customerId, list);
+		if (o.country) countryOf.set(o.customerId, o.country.toUpperCase());
+	});
+	const customers = [...byCustomer.keys()];
+	const successes = observations.filter((o) => o.succeeded).length;
+	const overall = clampRate(observations.length ? (successes + 1) / (observations.length + 2) : 0.2);
+	// Start: a payday and the day after help, later days less, a week or more not at all.
+	const cells = Array.from({ length: CELLS }, (_, c) => {
+		if (c === CELL_NONE) return overall;
+		if (c === CELL_LATE) return clampRate(overall * 0.5);
+		const d = Math.floor(c / 8);
+		return clampRate(d <= 1 ? Math.max(0.35, overall * 2) : d === 2 ? overall * 1.2 : overall * 0.6);
+	});
+	const cellCounts = new Array<number>(CELLS).fill(0);
+	let prior = new Array<number>(H).fill(1 / H);
+	const byCountry: Record<string, number[]> = {};
+	const countries = [...new Set(countryOf.values())];
+	for (const c of countries) byCountry[c] = prior.slice();
+	let done = 0;
+	for (let it = 0; it < iterations && customers.length > 0; it++) {
+		done++;
+		// E-step: each customer's posterior over the rules.
+		const logPrior = new Map<string, number[]>();
+		const logs = logRates(cells);
+		const post = customers.map((id) => {
+			const country = countryOf.get(id) ?? '';
+			let lp = logPrior.get(country);
+			if (!lp) {
+				lp = (byCountry[country] ?? prior).map((x) => Math.log(Math.max(x, 1e-12)));
+				logPrior.set(country, lp);
+			}
+			const ll = logLikelihoods(logs, prep, byCustomer.get(id) ?? []);
+			for (let h = 0; h < H; h++) ll[h] += lp[h];
+			return normalizeLog(ll);
+		});
+		// M-step: the cells, shrunk toward their day's rate and that toward the overall rate.
+		const S = new Array<number>(CELLS).fill(0);
+		const N = new Array<number>(CELLS).fill(0);
+		for (let ci = 0; ci < customers.length; ci++) {
+			const p = post[ci];
+			const idx = byCustomer.get(customers[ci]) ?? [];
+			for (let h = 0; h < H; h++) {
+				const w = p[h];
+				if (w < 1e-6) continue;
+				const row = prep.cell[h];
+				for (const i of idx) {
+					N[row[i]] += w;
+					if (prep.succeeded[i]) S[row[i]] += w;
+				}
+			}
+		}
+		for (let d = 0; d < 7; d++) {
+			let sd = 0;
+			let nd = 0;
+			for (let b = 0; b < 8; b++) {
+				sd += S[d * 8 + b];
+				nd += N[d * 8 + b];
+			}
+			const rd = (sd + k * overall) / (nd + k);
+			for (let b = 0; b < 8; b++) cells[d * 8 + b] = clampRate((S[d * 8 + b] + k * rd) / (N[d * 8 + b] + k));
+		}
+		for (const c of [CELL_LATE, CELL_NONE]) cells[c] = clampRate((S[c] + k * overall) / (N[c] + k));
+		for (let c = 0; c < CELLS; c++) cellCounts[c] = N[c];
+		// The priors: account-wide, and per country shrunk toward it.
+		const sum = new Array<number>(H).fill(0);
+		post.forEach((p) => p.forEach((x, h) => (sum[h] += x)));
+		prior = floored(sum.map((x) => x / customers.length));
+		for (const c of countries) {
+			const s = new Array<number>(H).fill(0);
+			let n = 0;
+			customers.forEach((id, ci) => {
+				if (countryOf.get(id) !== c) return;
+				n++;
+				post[ci].forEach((x, h) => (s[h] += x));
+			});
+			byCountry[c] = floored(s.map((x, h) => (x + alpha * prior[h]) / (n + alpha)));
+		}
+	}
+	const round = (x: number) => Number(x.toPrecision(4));
+	return {
+		v: 1,
+		rules: PAYROLL_RULES.map((r) => r.id),
+		cells: cells.map(round),
+		cellCounts: cellCounts.map((x) => Number(x.toFixed(1))),
+		prior: prior.map(round),
+		byCountry: Object.fromEntries(Object.entries(byCountry).map(([c, p]) => [c, p.map(round)])),
+		customers: customers.length,
+		samples: observations.length,
+		iterations: done,
+	};
+}
+
+/** A customer's posterior over the rules. */
+export interface PayrollPosterior {
+	/** P(rule), in {@link PAYROLL_RULES} order. */
+	p: number[];
+	/** The evidence read. */
+	observations: number;
+}
+
+function checkModel(model: PayrollModel): void {
+	if (model.v !== 1 || model.rules.length !== H || model.rules.some((id, h) => id !== PAYROLL_RULES[h].id) || model.cells.length !== CELLS) {
+		throw new Error('This payroll model was saved by another version (its rules or cells differ); train the model again.');
+	}
+}
+
+/** The customer's posterior: the card country's prior (else the account's) times the likelihood of their retries. */
+export function payrollPosterior(model: PayrollModel, country: string | undefined, evidence: readonly PayrollObservation[]): PayrollPosterior {
+	checkModel(model);
+	const pr = (country && model.byCountry[country.toUpperCase()]) || model.prior;
+	const prep = prepare(evidence);
+	const ll = logLikelihoods(logRates(model.cells), prep, evidence.map((_, i) => i));
+	return { p: normalizeLog(ll.map((x, h) => x + Math.log(Math.max(pr[h], 1e-12)))), observations: evidence.length };
+}
+
+/** The most likely rules, for explanations: `[{ rule, p }]`, at most `n`. */
+export function topPayrollRules(post: PayrollPosterior, n = 3): Array<{ id: string; rule: string; p: number }> {
+	return post.p
+		.map((p, h) => ({ id: PAYROLL_RULES[h].id, rule: describePayrollRule(PAYROLL_RULES[h]), p }))
+		.sort((a, b) => b.p - a.p)
+		.slice(0, n);
+}
+
+/** Per candidate time: the success rate under each rule (`rates[i][h]`). */
+export function payrollRates(model: PayrollModel, times: readonly number[], zone: string): number[][] {
+	checkModel(model);
+	const prep = prepare(times.map((at) => ({ at, succeeded: false, zone })));
+	return times.map((_, i) => PAYROLL_RULES.map((__, h) => model.cells[prep.cell[h][i]]));
+}
+
+/** The chance a try succeeds, Σ_h P(h)·r_h, from {@link payrollRates}' row. */
+export function payrollChance(post: PayrollPosterior, rates: readonly number[]): number {
+	let s = 0;
+	for (let h = 0; h < H; h++) s += post.p[h] * rates[h];
+	return s;
+}
+
+/**
+ * The set of at most `budget` times, `minSpacingSeconds` apart, that maximizes the chance that
+ * one succeeds, Σ_h P(h)·(1 − Π_{t∈set}(1 − r_h(t))): greedy by marginal gain (ties: the earlier).
+ * Returns indices into `times`, earliest first, and the set's chance.
+ */
+export function choosePayrollSet(post: PayrollPosterior, times: readonly number[], rates: readonly number[][], budget: number, minSpacingSeconds: number): { chosen: number[]; chance: number } {
+	const miss = post.p.slice(); // P(h) · Π(1 − r_h) over the chosen tries
+	const open = new Set(times.map((_, i) => i));
+	const chosen: number[] = [];
+	let chance = 0;
+	while (chosen.length < budget && open.size > 0) {
+		let best = -1;
+		let bestGain = -1;
+		for (const i of open) {
+			let g = 0;
+			for (let h = 0; h < H; h++) g += miss[h] * rates[i][h];
+			if (g > bestGain + 1e-12 || (Math.abs(g - bestGain) <= 1e-12 && times[i] < times[best])) {
+				bestGain = g;
+				best = i;
+			}
+		}
+		chosen.push(best);
+		chance += bestGain;
+		for (let h = 0; h < H; h++) miss[h] *= 1 - rates[best][h];
+		for (const i of [...open]) if (Math.abs(times[i] - times[best]) < minSpacingSeconds) open.delete(i);
+	}
+	chosen.sort((a, b) => times[a] - times[b]);
+	return { chosen, chance };
+}

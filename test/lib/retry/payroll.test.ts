@@ -1,0 +1,220 @@
+import { DateTime } from 'luxon';
+
+import {
+	PAYROLL_RULES,
+	choosePayrollSet,
+	daysSincePaydays,
+	epochDay,
+	mulberry32,
+	payrollChance,
+	payrollPosterior,
+	payrollRates,
+	planRetry,
+	train,
+	trainPayroll,
+	type Attempt,
+	type PayrollTrainingObservation,
+} from '../../../lib/retry';
+
+const at = (iso: string, zone: string) => Math.floor(DateTime.fromISO(iso, { zone }).toSeconds());
+const rule = (id: string) => {
+	const r = PAYROLL_RULES.find((x) => x.id === id);
+	if (!r) throw new Error(id);
+	return r;
+};
+const e = (iso: string) => {
+	const [y, m, d] = iso.split('-').map(Number);
+	return epochDay(y, m, d);
+};
+const since = (id: string, iso: string) => daysSincePaydays(rule(id), e(iso), e(iso))[0];
+
+describe('payroll rules on the calendar', () => {
+	test('weekly Friday: 0 on Fridays, counting up to 6 on Thursdays', () => {
+		expect(since('weekly-5', '2026-06-05')).toBe(0); // a Friday
+		expect(since('weekly-5', '2026-06-06')).toBe(1);
+		expect(since('weekly-5', '2026-06-11')).toBe(6);
+	});
+	test('every other Friday: the two phases alternate, a week apart', () => {
+		const a = since('biweekly-5-0', '2026-06-05');
+		const b = since('biweekly-5-1', '2026-06-05');
+		expect([a, b].sort()).toEqual([0, 7]);
+		expect(since('biweekly-5-0', '2026-06-12')).toBe(a === 0 ? 7 : 0);
+	});
+	test('the last day on a Sunday is paid the Friday before', () => {
+		// 2026-05-31 is a Sunday: paid Friday 29 May.
+		expect(since('monthly-last', '2026-05-29')).toBe(0);
+		expect(since('monthly-last', '2026-05-31')).toBe(2);
+		expect(since('monthly-last', '2026-06-30')).toBe(0); // a Tuesday
+	});
+	test('the 1st on a Saturday is paid on the last Friday of the month before', () => {
+		// 2026-08-01 is a Saturday.
+		expect(since('monthly-1', '2026-07-31')).toBe(0);
+		expect(since('monthly-1', '2026-08-03')).toBe(3);
+	});
+	test('the fifth business day, and none', () => {
+		// June 2026 begins on a Monday: the fifth business day is Friday the 5th.
+		expect(since('businessDay-5', '2026-06-05')).toBe(0);
+		expect(since('businessDay-5', '2026-06-04')).toBe(7); // a week or more since May's
+		expect(since('none', '2026-06-05')).toBe(7);
+	});
+});
+
+/**
+ * A world with a planted payroll: German customers paid on the last working day, US customers every
+ * other Friday (both phases), funds clearing at 16:00 local and helping for two days; an
+ * insufficient-funds retry succeeds with 0.75 then, 0.05 otherwise. Each customer has a few invoices,
+ * each retried at random times over two weeks.
+ */
+function plantedPayroll(seed = 7): PayrollTrainingObservation[] {
+	const rnd = mulberry32(seed);
+	const out: PayrollTrainingObservation[] = [];
+	const start = DateTime.fromISO('2026-01-05T00:00', { zone: 'utc' });
+	for (let c = 0; c < 240; c++) {
+		const de = c % 2 === 0;
+		const zone = de ? 'Europe/Berlin' : 'America/Chicago';
+		const truth = de ? rule('monthly-last') : rule(c % 4 === 1 ? 'biweekly-5-0' : 'biweekly-5-1');
+		for (let inv = 0; inv < 3; inv++) {
+			const first = start.plus({ days: Math.floor(rnd() * 150), hours: Math.floor(rnd() * 24) }).toSeconds();
+			for (let k = 0; k < 4; k++) {
+				const t = DateTime.fromSeconds(first + Math.floor(rnd() * 14 * 86400), { zone }).set({ minute: 0, second: 0 });
+				const tries = t.set({ hour: 8 + Math.floor(rnd() * 13) });
+				const day = epochDay(tries.year, tries.month, tries.day);
+				const d = daysSincePaydays(truth, day, day)[0];
+				const funded = (d === 0 && tries.hour >= 16) || d === 1 || (d === 2 && tries.hour < 16);
+				const succeeded = rnd() < (funded ? 0.75 : 0.05);
+				out.push({ at: Math.floor(tries.toSeconds()), zone, succeeded, customerId: `cus_${c}`, country: de ? 'DE' : 'US' });
+				if (succeeded) break;
+			}
+		}
+	}
+	return out;
+}
+
+describe('trainPayroll (EM over customers)', () => {
+	const model = trainPayroll(plantedPayroll());
+	const top = (p: number[]) => PAYROLL_RULES[p.indexOf(Math.max(...p))].id;
+	test('learns each country\'s rule', () => {
+		expect(top(model.byCountry.DE)).toBe('monthly-last');
+		expect(model.byCountry.DE[PAYROLL_RULES.findIndex((r) => r.id === 'monthly-last')]).toBeGreaterThan(0.5);
+		const us = model.byCountry.US;
+		const fri = us[PAYROLL_RULES.findIndex((r) => r.id === 'biweekly-5-0')] + us[PAYROLL_RULES.findIndex((r) => r.id === 'biweekly-5-1')];
+		expect(fri).toBeGreaterThan(0.5);
+	});
+	test('learns the hour funds clear and how long they help', () => {
+		const cell = (d: number, hour: number) => model.cells[d * 8 + Math.floor(hour / 3)];
+		expect(cell(0, 17)).toBeGreaterThan(0.45); // payday, after 16:00
+		expect(cell(0, 10)).toBeLessThan(0.3); // payday, before the money
+		expect(cell(1, 10)).toBeGreaterThan(0.45);
+		expect(model.cells[56]).toBeLessThan(0.15); // a week or more after
+	});
+	test('is deterministic and JSON', () => {
+		expect(JSON.parse(JSON.stringify(trainPayroll(plantedPayroll())))).toEqual(model);
+	});
+	test('a failed try on a candidate payday moves the posterior away from that rule', () => {
+		const zone = 'America/Chicago';
+		const prior = payrollPosterior(model, 'US', []);
+		// Fridays 2026-06-05 and 06-12: one of the two phases pays on each.
+		const f1 = at('2026-06-05T17:00', zone);
+		const after = payrollPosterior(model, 'US', [{ at: f1, succeeded: false, zone }, { at: f1 + 86400, succeeded: false, zone }]);
+		const phaseOf = daysSincePaydays(rule('biweekly-5-0'), e('2026-06-05'), e('2026-06-05'))[0] === 0 ? 'biweekly-5-0' : 'biweekly-5-1';
+		const h = PAYROLL_RULES.findIndex((r) => r.id === phaseOf);
+		expect(after.p[h]).toBeLessThan(prior.p[h] / 3);
+		// So the chance at the next Friday (the other phase) rises above that of the failed one.
+		const rates = payrollRates(model, [at('2026-06-12T17:00', zone), at('2026-06-19T17:00', zone)], zone);
+		expect(payrollChance(after, rates[0])).toBeGreaterThan(payrollChance(after, rates[1]));
+	});
+	test('an unknown country uses the account-wide prior', () => {
+		expect(payrollPosterior(model, 'ZZ', []).p).toEqual(payrollPosterior(model, undefined, []).p);
+	});
+});
+
+describe('choosePayrollSet', () => {
+	const model = trainPayroll(plantedPayroll());
+	test('covers both phases of an every-other-Friday customer before trying any day twice', () => {
+		const zone = 'America/Chicago';
+		const post = payrollPosterior(model, 'US', []);
+		const times: number[] = [];
+		for (let d = 0; d < 21; d++) for (const h of [9, 12, 17, 20]) times.push(at(`2026-06-01T${String(h).padStart(2, '0')}:00`, zone) + d * 86400);
+		const rates = payrollRates(model, times, zone);
+		const pick = choosePayrollSet(post, times, rates, 2, 12 * 3600);
+		const days = pick.chosen.map((i) => DateTime.fromSeconds(times[i], { zone }));
+		// Two tries: one in each phase's Friday-evening or Saturday window, a week apart.
+		expect(days[1].diff(days[0], 'days').days).toBeGreaterThanOrEqual(6);
+		expect(pick.chance).toBeGreaterThan(0.5);
+		// The greedy set's chance is the objective: no single time reaches it.
+		expect(Math.max(...rates.map((r) => payrollChance(post, r)))).toBeLessThan(pick.chance);
+	});
+});
+
+describe('planRetry with a payroll model', () => {
+	const zone = 'Europe/Berlin';
+	const history = plantedPayroll().map((o) => ({ ...o, declineClass: 'insufficientFunds' as const, declineCode: 'insufficient_funds' }));
+	const model = train(history, { now: at('2026-06-01T00:00', zone), payroll: true });
+	test('train with payroll: true stores the payroll model', () => {
+		expect(model.payroll?.customers).toBe(240);
+	});
+	test('a German customer short of money: the best time is after the last working day\'s money; the budget covers other rules first', () => {
+		const created = at('2026-06-10T09:00', zone);
+		const plan = (spendBudget: boolean) => planRetry({
+			now: created + 60,
+			invoice: { id: 'in_1', amount_due: 2000, currency: 'eur', attempt_count: 1, created: created - 3600 },
+			failure: { decline_code: 'insufficient_funds', brand: 'visa', fingerprint: 'fp_1', payment_method: 'pm_1', created },
+			history: [],
+			customer: { explicit: zone },
+			card: { country: 'DE' },
+			model,
+			policy: { timing: { recoveryWindowSeconds: 30 * 86400, attemptBudget: { attempts: 8, windowSeconds: 30 * 86400 }, businessDays: [1, 2, 3, 4, 5, 6, 7] } },
+			random: mulberry32(1),
+			spendBudget,
+		});
+		const single = plan(false);
+		expect(single.action).toBe('retry');
+		const local = DateTime.fromSeconds(single.retryAt!.unix, { zone });
+		// June 30 is a Tuesday: the money clears at 16:00 and helps into July 2nd.
+		expect(local.toISODate()! >= '2026-06-30' && local.toISODate()! <= '2026-07-02').toBe(true);
+		if (local.toISODate() === '2026-06-30') expect(local.hour).toBeGreaterThanOrEqual(16);
+		expect(single.explanation.join('\n')).toMatch(/Payroll: .*monthly on the last working day/);
+		expect(single.predictedSuccess!).toBeGreaterThan(0.4);
+		// With 8 tries, the earliest of the best set goes first (a less likely rule's payday, before June 30).
+		const spread = plan(true);
+		expect(spread.retryAt!.unix).toBeLessThan(single.retryAt!.unix);
+		const chance = /most likely together to meet the customer's money \(([\d.]+) %\)/.exec(spread.explanation.join('\n'));
+		expect(Number(chance?.[1])).toBeGreaterThan(85);
+	});
+	test('the customer\'s earlier insufficient-funds retries are evidence: a success on the 15th points to the 15th', () => {
+		const created = at('2026-06-20T09:00', zone);
+		const paid = at('2026-05-15T18:00', zone);
+		const past: Attempt[] = [
+			{ at: at('2026-04-08T09:00', zone), paymentIntentId: 'pi_apr', cardFingerprint: 'fp_1', outcome: 'declined', declineCode: 'insufficient_funds' },
+			{ at: at('2026-04-15T18:00', zone), paymentIntentId: 'pi_apr', cardFingerprint: 'fp_1', outcome: 'succeeded' },
+			{ at: at('2026-04-25T09:00', zone), paymentIntentId: 'pi_apr2', cardFingerprint: 'fp_1', outcome: 'declined', declineCode: 'insufficient_funds' },
+			{ at: at('2026-04-30T18:00', zone), paymentIntentId: 'pi_apr2', cardFingerprint: 'fp_1', outcome: 'declined', declineCode: 'insufficient_funds' },
+			{ at: at('2026-05-01T12:00', zone), paymentIntentId: 'pi_apr2', cardFingerprint: 'fp_1', outcome: 'declined', declineCode: 'insufficient_funds' },
+			{ at: at('2026-05-10T09:00', zone), paymentIntentId: 'pi_old', cardFingerprint: 'fp_1', outcome: 'declined', declineCode: 'insufficient_funds' },
+			{ at: at('2026-05-12T12:00', zone), paymentIntentId: 'pi_old', cardFingerprint: 'fp_1', outcome: 'declined', declineCode: 'insufficient_funds' },
+			{ at: at('2026-05-29T18:00', zone), paymentIntentId: 'pi_old2', cardFingerprint: 'fp_1', outcome: 'declined', declineCode: 'insufficient_funds' },
+			{ at: at('2026-05-30T12:00', zone), paymentIntentId: 'pi_old2', cardFingerprint: 'fp_1', outcome: 'declined', declineCode: 'insufficient_funds' },
+			{ at: at('2026-06-01T12:00', zone), paymentIntentId: 'pi_old2', cardFingerprint: 'fp_1', outcome: 'declined', declineCode: 'insufficient_funds' },
+			{ at: paid - 86400 * 5, paymentIntentId: 'pi_old3', cardFingerprint: 'fp_1', outcome: 'declined', declineCode: 'insufficient_funds' },
+			{ at: paid, paymentIntentId: 'pi_old3', cardFingerprint: 'fp_1', outcome: 'succeeded' },
+		];
+		const base = {
+			now: created + 60,
+			invoice: { id: 'in_2', amount_due: 2000, currency: 'eur', attempt_count: 1, created: created - 3600 },
+			failure: { decline_code: 'insufficient_funds', brand: 'visa', fingerprint: 'fp_1', payment_method: 'pm_1', created },
+			customer: { explicit: zone },
+			card: { country: 'DE' },
+			model,
+			policy: { timing: { recoveryWindowSeconds: 30 * 86400, attemptBudget: { attempts: 8, windowSeconds: 30 * 86400 }, businessDays: [1, 2, 3, 4, 5, 6, 7] as Array<1 | 2 | 3 | 4 | 5 | 6 | 7> } },
+			spendBudget: false,
+		};
+		const without = planRetry({ ...base, history: [] });
+		const withPast = planRetry({ ...base, history: past });
+		expect(withPast.explanation.join('\n')).toMatch(/from 7 insufficient-funds retries/);
+		expect(without.explanation.join('\n')).toMatch(/from 0 insufficient-funds retries/);
+		// The single best time moves off the last working day when the history contradicts it.
+		const day = (p: typeof without) => DateTime.fromSeconds(p.retryAt!.unix, { zone }).day;
+		expect([30, 1, 2]).toContain(day(without));
+		expect([15, 16, 17]).toContain(day(withPast));
+	});
+});
