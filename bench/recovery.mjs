@@ -341,6 +341,11 @@ async function makeOurs(sb) {
 	let model = retry.train(described, { now: NOW, crosses: CROSSES, payroll: PAYROLL });
 	const learned = Object.fromEntries([...byCountry].filter(([, v]) => v.length));
 	log(`ours: trained on ${hist.attempts.length} retries of ${hist.invoices} invoices (${hist.charges} charges, ${hist.firstCharges} first charges) in ${Date.now() - t0} ms; paydays learned: ${JSON.stringify(overall.paydays)} overall (${overall.reason}); by country: ${JSON.stringify(learned)}`);
+	if (model.payroll) {
+		const top = (country) => retry.topPayrollRules(retry.payrollPosterior(model.payroll, country, []), 3).map((r) => `${r.id} ${(r.p * 100).toFixed(0)}%`).join(', ');
+		const cells = Object.fromEntries(model.payroll.cells.map((r, c) => [retry.payrollCellLabel(c), r]).filter(([, r], c) => model.payroll.cellCounts[c] >= 5));
+		log(`ours: payroll model from ${model.payroll.customers} customers' ${model.payroll.samples} insufficient-funds retries; likeliest rules: ${JSON.stringify(Object.fromEntries(['*', ...Object.keys(model.payroll.byCountry)].map((c) => [c, top(c === '*' ? undefined : c)])))}; rates (cells with ≥ 5 retries): ${JSON.stringify(cells)}`);
+	}
 	const random = retry.mulberry32(SEED ^ 0x5eed);
 
 	async function plan(st, now, client) {

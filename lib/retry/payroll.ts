@@ -13,15 +13,17 @@
  *   a weekday (two phases), monthly on a day 1–30 or the last day, twice a month (1st and 15th,
  *   15th and last), the n-th business day (1–5), and `none` (no payroll effect). Monthly days on a
  *   weekend move to the Friday before, as payrolls usually pay (public holidays are not known).
- * - A success model shared by every rule: the rate of an insufficient-funds retry by days since
- *   the rule's latest payday (0–6, `7+`) and local 3-hour band (the hour a payday's money clears
- *   shows on the day itself), each cell shrunk toward its day's rate and that toward the overall
- *   rate; `none` has one rate of its own.
+ * - A success model shared by every rule, by 3-hour steps since the rule's payday (days 0–6 ×
+ *   local 3-hour band, then `7+`): before the money arrives (on the payday before an onset band
+ *   learned from the data, and a week or more after) the base rate; from the onset on a rate that
+ *   does not rise as the money is drawn down (a decreasing fit, pool-adjacent-violators). That one
+ *   shape (no rate of its own per cell, which lets any rule explain anything) is what makes the
+ *   rules tell apart; `none` has one rate of its own.
  * - {@link trainPayroll}: EM over the customers of the history (a customer keeps one rule): the
  *   E-step gives each customer a posterior over the rules from their retries' outcomes, the M-step
- *   re-estimates the cells and each card country's prior over the rules (shrunk toward the
- *   account-wide prior, and 10 % of every prior spread over all rules, so none is ruled out by the
- *   country alone). So the engine learns both "funds clear at 16:00 and help for two days"
+ *   re-estimates the rates and each card country's prior over the rules (shrunk toward the
+ *   account-wide prior; the stored priors have 10 % spread over all rules, so none is ruled out by
+ *   the country alone). So the engine learns both "funds clear at 16:00 and help for two days"
  *   and "Germans are mostly paid on the last working day" from history alone.
  * - {@link payrollPosterior}: at plan time, the country's prior times the likelihood of this
  *   customer's insufficient-funds retries (earlier invoices' and this invoice's failed tries);
@@ -211,11 +213,11 @@ export interface PayrollTrainingObservation extends PayrollObservation {
 
 /** Options of {@link trainPayroll}. */
 export interface TrainPayrollOptions {
-	/** EM iterations (default 40). */
+	/** EM iterations (default 100). */
 	iterations?: number;
-	/** Pseudo-customers pulling a country's prior toward the account-wide one (default 20). */
+	/** Pseudo-customers pulling a country's prior toward the account-wide one (default 10). */
 	countryStrength?: number;
-	/** Pseudo-observations pulling a cell toward its day's rate, and a day toward the overall rate (default 8). */
+	/** Pseudo-observations at the overall rate per day of cells (each 3-hour cell gets an eighth), and for `none` (default 8). */
 	cellStrength?: number;
 	/**
 	 * The share of every prior spread evenly over all rules (default 0.1): no rule is ever ruled out
@@ -285,13 +287,71 @@ function normalizeLog(logp: number[]): number[] {
 
 const clampRate = (r: number) => Math.min(0.98, Math.max(0.005, r));
 
+/** Pool-adjacent-violators: the non-increasing fit of rates `S/N` (weights `N`), in place into `out`. */
+function decreasingFit(S: readonly number[], N: readonly number[]): number[] {
+	const blocks: Array<{ s: number; n: number; len: number }> = [];
+	for (let i = 0; i < S.length; i++) {
+		blocks.push({ s: S[i], n: N[i], len: 1 });
+		while (blocks.length > 1) {
+			const y = blocks[blocks.length - 1];
+			const x = blocks[blocks.length - 2];
+			if (x.s / x.n >= y.s / y.n) break;
+			blocks.splice(blocks.length - 2, 2, { s: x.s + y.s, n: x.n + y.n, len: x.len + y.len });
+		}
+	}
+	return blocks.flatMap((b) => new Array<number>(b.len).fill(b.s / b.n));
+}
+
+/**
+ * The M-step's cells, under the one shape every payroll shares: before the money arrives (on the
+ * payday before the onset band `s0`, and a week or more after) the rate is the base rate; from the
+ * onset on it does not rise (the money is drawn down), a decreasing fit over the 3-hour steps from
+ * the onset to day 6 and then the base. The onset is the band 0–7 of the payday with the highest
+ * likelihood. Each cell has `k`/8 pseudo-observations at the overall rate; `none` has its own rate.
+ */
+function fitCells(S: readonly number[], N: readonly number[], overall: number, k: number, out: number[]): void {
+	const prior = k / 8;
+	let best = -Infinity;
+	let bestCells: number[] = [];
+	for (let s0 = 0; s0 < 8; s0++) {
+		const seqS: number[] = [];
+		const seqN: number[] = [];
+		for (let c = s0; c < CELL_LATE; c++) {
+			seqS.push(S[c] + prior * overall);
+			seqN.push(N[c] + prior);
+		}
+		let lateS = S[CELL_LATE] + prior * overall;
+		let lateN = N[CELL_LATE] + prior;
+		for (let c = 0; c < s0; c++) {
+			lateS += S[c];
+			lateN += N[c];
+		}
+		seqS.push(lateS);
+		seqN.push(lateN);
+		const fit = decreasingFit(seqS, seqN).map(clampRate);
+		const cells = new Array<number>(CELLS).fill(0);
+		const base = fit[fit.length - 1];
+		for (let c = 0; c < s0; c++) cells[c] = base;
+		for (let c = s0; c < CELL_LATE; c++) cells[c] = fit[c - s0];
+		cells[CELL_LATE] = base;
+		let ll = 0;
+		for (let c = 0; c < CELL_NONE; c++) ll += S[c] * Math.log(cells[c]) + (N[c] - S[c]) * Math.log(1 - cells[c]);
+		if (ll > best) {
+			best = ll;
+			bestCells = cells;
+		}
+	}
+	for (let c = 0; c < CELL_NONE; c++) out[c] = bestCells[c];
+	out[CELL_NONE] = clampRate((S[CELL_NONE] + k * overall) / (N[CELL_NONE] + k));
+}
+
 /**
  * Learns a payroll model from insufficient-funds retries (see the module comment): EM over the
  * customers, each keeping one rule. Deterministic. Throws on an observation with a bad zone.
  */
 export function trainPayroll(observations: readonly PayrollTrainingObservation[], options: TrainPayrollOptions = {}): PayrollModel {
-	const iterations = options.iterations ?? 40;
-	const alpha = options.countryStrength ?? 20;
+	const iterations = options.iterations ?? 100;
+	const alpha = options.countryStrength ?? 10;
 	const k = options.cellStrength ?? 8;
 	const floor = Math.min(1, Math.max(0, options.floor ?? 0.1));
 	const floored = (p: number[]) => p.map((x) => (1 - floor) * x + floor / H);
@@ -352,22 +412,12 @@ export function trainPayroll(observations: readonly PayrollTrainingObservation[]
 				}
 			}
 		}
-		for (let d = 0; d < 7; d++) {
-			let sd = 0;
-			let nd = 0;
-			for (let b = 0; b < 8; b++) {
-				sd += S[d * 8 + b];
-				nd += N[d * 8 + b];
-			}
-			const rd = (sd + k * overall) / (nd + k);
-			for (let b = 0; b < 8; b++) cells[d * 8 + b] = clampRate((S[d * 8 + b] + k * rd) / (N[d * 8 + b] + k));
-		}
-		for (const c of [CELL_LATE, CELL_NONE]) cells[c] = clampRate((S[c] + k * overall) / (N[c] + k));
+		fitCells(S, N, overall, k, cells);
 		for (let c = 0; c < CELLS; c++) cellCounts[c] = N[c];
 		// The priors: account-wide, and per country shrunk toward it.
 		const sum = new Array<number>(H).fill(0);
 		post.forEach((p) => p.forEach((x, h) => (sum[h] += x)));
-		prior = floored(sum.map((x) => x / customers.length));
+		prior = sum.map((x) => (x + 1e-3 / H) / (customers.length + 1e-3));
 		for (const c of countries) {
 			const s = new Array<number>(H).fill(0);
 			let n = 0;
@@ -376,7 +426,7 @@ export function trainPayroll(observations: readonly PayrollTrainingObservation[]
 				n++;
 				post[ci].forEach((x, h) => (s[h] += x));
 			});
-			byCountry[c] = floored(s.map((x, h) => (x + alpha * prior[h]) / (n + alpha)));
+			byCountry[c] = s.map((x, h) => (x + alpha * prior[h]) / (n + alpha));
 		}
 	}
 	const round = (x: number) => Number(x.toPrecision(4));
@@ -385,8 +435,8 @@ export function trainPayroll(observations: readonly PayrollTrainingObservation[]
 		rules: PAYROLL_RULES.map((r) => r.id),
 		cells: cells.map(round),
 		cellCounts: cellCounts.map((x) => Number(x.toFixed(1))),
-		prior: prior.map(round),
-		byCountry: Object.fromEntries(Object.entries(byCountry).map(([c, p]) => [c, p.map(round)])),
+		prior: floored(prior).map(round),
+		byCountry: Object.fromEntries(Object.entries(byCountry).map(([c, p]) => [c, floored(p).map(round)])),
 		customers: customers.length,
 		samples: observations.length,
 		iterations: done,

@@ -213,7 +213,7 @@ describe('extractors', () => {
 	test('toAttempt builds a network-rules history entry', () => {
 		expect(toAttempt(fromCharge(charge))).toEqual({
 			at: 1764000000, cardFingerprint: 'fp_1', paymentMethodId: 'pm_1', brand: 'mastercard', outcome: 'declined',
-			networkAdviceCode: '24', networkDeclineCode: '51',
+			networkAdviceCode: '24', networkDeclineCode: '51', declineCode: 'insufficient_funds',
 		});
 		expect(toAttempt({})).toBeUndefined();
 		expect(toAttempt({ status: 'succeeded' }, 5)).toEqual({ at: 5, outcome: 'succeeded' });

@@ -228,7 +228,7 @@ describe('loadCardHistory', () => {
 			outcome: { reason: 'do_not_honor', network_advice_code: '24', network_decline_code: '05' },
 			payment_method_details: { card: { brand: 'mastercard', fingerprint: 'fp_1' } },
 		};
-		expect(chargeToAttempt(charge)).toEqual({ at: 1_780_000_000, cardFingerprint: 'fp_1', paymentMethodId: 'pm_1', brand: 'mastercard', outcome: 'declined', networkAdviceCode: '24', networkDeclineCode: '05' });
+		expect(chargeToAttempt(charge)).toEqual({ at: 1_780_000_000, cardFingerprint: 'fp_1', paymentMethodId: 'pm_1', brand: 'mastercard', outcome: 'declined', networkAdviceCode: '24', networkDeclineCode: '05', declineCode: 'do_not_honor' });
 		expect(chargeToAttempt({ ...charge, status: 'succeeded', outcome: {} })?.outcome).toBe('succeeded');
 	});
 });

@@ -106,6 +106,12 @@ describe('trainPayroll (EM over customers)', () => {
 		expect(cell(0, 10)).toBeLessThan(0.3); // payday, before the money
 		expect(cell(1, 10)).toBeGreaterThan(0.45);
 		expect(model.cells[56]).toBeLessThan(0.15); // a week or more after
+		// One shape: the base rate before the money, then never rising until a week after.
+		const onset = model.cells.findIndex((r) => r > model.cells[56]);
+		for (let c = 0; c < onset; c++) expect(model.cells[c]).toBe(model.cells[56]);
+		for (let c = onset + 1; c <= 56; c++) expect(model.cells[c]).toBeLessThanOrEqual(model.cells[c - 1]);
+		expect(Math.floor(onset / 8)).toBe(0);
+		expect((onset % 8) * 3).toBe(15); // the 15-17 h band: the money clears at 16:00
 	});
 	test('is deterministic and JSON', () => {
 		expect(JSON.parse(JSON.stringify(trainPayroll(plantedPayroll())))).toEqual(model);
