@@ -39,7 +39,9 @@
 //   card country with `learnPaydays` and a significance test), then `planRetry` (a Thompson draw over the model, the
 //   network rules over the card's whole history, every day a business day, quiet hours 21:00–08:00 local) ranks the
 //   allowed times, `chooseWithinBudget` spends the remaining tries on the best set (tries within `--same-state-hours`, 48,
-//   of each other count as meeting the same state of the card) and tries its earliest member,
+//   of each other count as meeting the same state of the card) and tries its earliest member; insufficient funds
+//   instead by the payroll model (`train` with `payroll: true`; `--no-payroll` for the feature model): the customer's
+//   posterior over payroll rules scores the times and the budget goes to the set most likely to meet the money;
 //   `retryPayment` at that time, online `update` of the model with the outcome, plan again, until paid, stopped (the
 //   decline says no retry: `requestPaymentMethod` …) or out of budget.
 // - baseline: 8 tries at fixed offsets after the first failure (14 days × k/8, k = 1…8), whatever the decline says,
@@ -257,7 +259,7 @@ async function runLive(name, sb, policy) {
 		}
 		if (process.env.BENCH_DEBUG) {
 			const local = retry.localParts(now, retry.resolveTimeZone({ address: st.customer.address, metadata: st.customer.metadata, cardCountry: card.country }).zone);
-			log(`try ${name} ${st.code} ${st.customer.address?.country} ${local.iso} wd=${local.weekday} n=${st.retries} ${res.outcome}`);
+			log(`try ${name} ${st.id} ${st.code} ${st.customer.address?.country} ${local.iso} wd=${local.weekday} n=${st.retries} ${res.outcome}`);
 		}
 		return { sent: true, outcome: res.outcome, history, card };
 	}

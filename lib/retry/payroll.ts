@@ -185,7 +185,12 @@ export interface PayrollModel {
 	/** Customers and retries learned from. */
 	customers: number;
 	samples: number;
+	/** EM iterations of the chosen run (its screening included). */
 	iterations: number;
+	/** The payday's 3-hour band (0–7) from which the money helps, chosen by profile likelihood. */
+	onsetBand: number;
+	/** The history's marginal log-likelihood under the model (for comparing runs). */
+	logLikelihood: number;
 }
 
 /** A cell's meaning, e.g. `payday+1d 09-11h`, `7+d`, `no pattern`. */
@@ -309,11 +314,11 @@ function decreasingFit(S: readonly number[], N: readonly number[]): number[] {
  * the onset to day 6 and then the base. The onset is the band 0–7 of the payday with the highest
  * likelihood. Each cell has `k`/8 pseudo-observations at the overall rate; `none` has its own rate.
  */
-function fitCells(S: readonly number[], N: readonly number[], overall: number, k: number, out: number[]): void {
+function fitCells(S: readonly number[], N: readonly number[], overall: number, k: number, out: number[], onset?: number): void {
 	const prior = k / 8;
 	let best = -Infinity;
 	let bestCells: number[] = [];
-	for (let s0 = 0; s0 < 8; s0++) {
+	for (let s0 = onset ?? 0; s0 < (onset === undefined ? 8 : onset + 1); s0++) {
 		const seqS: number[] = [];
 		const seqN: number[] = [];
 		for (let c = s0; c < CELL_LATE; c++) {
@@ -367,68 +372,92 @@ export function trainPayroll(observations: readonly PayrollTrainingObservation[]
 	const customers = [...byCustomer.keys()];
 	const successes = observations.filter((o) => o.succeeded).length;
 	const overall = clampRate(observations.length ? (successes + 1) / (observations.length + 2) : 0.2);
-	// Start: a payday and the day after help, later days less, a week or more not at all.
-	const cells = Array.from({ length: CELLS }, (_, c) => {
-		if (c === CELL_NONE) return overall;
-		if (c === CELL_LATE) return clampRate(overall * 0.5);
-		const d = Math.floor(c / 8);
-		return clampRate(d <= 1 ? Math.max(0.35, overall * 2) : d === 2 ? overall * 1.2 : overall * 0.6);
-	});
-	const cellCounts = new Array<number>(CELLS).fill(0);
-	let prior = new Array<number>(H).fill(1 / H);
-	const byCountry: Record<string, number[]> = {};
 	const countries = [...new Set(countryOf.values())];
-	for (const c of countries) byCountry[c] = prior.slice();
-	let done = 0;
-	for (let it = 0; it < iterations && customers.length > 0; it++) {
-		done++;
-		// E-step: each customer's posterior over the rules.
-		const logPrior = new Map<string, number[]>();
-		const logs = logRates(cells);
-		const post = customers.map((id) => {
-			const country = countryOf.get(id) ?? '';
-			let lp = logPrior.get(country);
-			if (!lp) {
-				lp = (byCountry[country] ?? prior).map((x) => Math.log(Math.max(x, 1e-12)));
-				logPrior.set(country, lp);
-			}
-			const ll = logLikelihoods(logs, prep, byCustomer.get(id) ?? []);
-			for (let h = 0; h < H; h++) ll[h] += lp[h];
-			return normalizeLog(ll);
-		});
-		// M-step: the cells, shrunk toward their day's rate and that toward the overall rate.
-		const S = new Array<number>(CELLS).fill(0);
-		const N = new Array<number>(CELLS).fill(0);
-		for (let ci = 0; ci < customers.length; ci++) {
-			const p = post[ci];
-			const idx = byCustomer.get(customers[ci]) ?? [];
-			for (let h = 0; h < H; h++) {
-				const w = p[h];
-				if (w < 1e-6) continue;
-				const row = prep.cell[h];
-				for (const i of idx) {
-					N[row[i]] += w;
-					if (prep.succeeded[i]) S[row[i]] += w;
+
+	interface EmState {
+		onset: number;
+		cells: number[];
+		cellCounts: number[];
+		prior: number[];
+		byCountry: Record<string, number[]>;
+		logLikelihood: number;
+		iterations: number;
+	}
+	/** A start for a given onset band: the money helps for two days from it, the base rate otherwise; flat priors. */
+	const start = (onset: number): EmState => {
+		const cells = Array.from({ length: CELLS }, (_, c) => (c === CELL_NONE ? overall : c >= onset && c < onset + 16 ? clampRate(Math.max(0.35, overall * 2)) : clampRate(overall * 0.5)));
+		const prior = new Array<number>(H).fill(1 / H);
+		return { onset, cells, cellCounts: new Array<number>(CELLS).fill(0), prior, byCountry: Object.fromEntries(countries.map((c) => [c, prior.slice()])), logLikelihood: -Infinity, iterations: 0 };
+	};
+	/** EM iterations with the onset fixed; `logLikelihood` is the data's marginal log-likelihood at the last E-step. */
+	const run = (st: EmState, n: number): EmState => {
+		for (let it = 0; it < n && customers.length > 0; it++) {
+			st.iterations++;
+			// E-step: each customer's posterior over the rules.
+			const logPrior = new Map<string, number[]>();
+			const logs = logRates(st.cells);
+			let total = 0;
+			const post = customers.map((id) => {
+				const country = countryOf.get(id) ?? '';
+				let lp = logPrior.get(country);
+				if (!lp) {
+					lp = (st.byCountry[country] ?? st.prior).map((x) => Math.log(Math.max(x, 1e-12)));
+					logPrior.set(country, lp);
+				}
+				const ll = logLikelihoods(logs, prep, byCustomer.get(id) ?? []);
+				for (let h = 0; h < H; h++) ll[h] += lp[h];
+				const max = Math.max(...ll);
+				total += max + Math.log(ll.reduce((acc, x) => acc + Math.exp(x - max), 0));
+				return normalizeLog(ll);
+			});
+			st.logLikelihood = total;
+			// M-step: the rates (one shape, fitCells), then the priors.
+			const S = new Array<number>(CELLS).fill(0);
+			const N = new Array<number>(CELLS).fill(0);
+			for (let ci = 0; ci < customers.length; ci++) {
+				const p = post[ci];
+				const idx = byCustomer.get(customers[ci]) ?? [];
+				for (let h = 0; h < H; h++) {
+					const w = p[h];
+					if (w < 1e-6) continue;
+					const row = prep.cell[h];
+					for (const i of idx) {
+						N[row[i]] += w;
+						if (prep.succeeded[i]) S[row[i]] += w;
+					}
 				}
 			}
+			fitCells(S, N, overall, k, st.cells, st.onset);
+			st.cellCounts = N;
+			// The priors: account-wide, and per country shrunk toward it.
+			const sum = new Array<number>(H).fill(0);
+			post.forEach((p) => p.forEach((x, h) => (sum[h] += x)));
+			st.prior = sum.map((x) => (x + 1e-3 / H) / (customers.length + 1e-3));
+			for (const c of countries) {
+				const acc = new Array<number>(H).fill(0);
+				let m = 0;
+				customers.forEach((id, ci) => {
+					if (countryOf.get(id) !== c) return;
+					m++;
+					post[ci].forEach((x, h) => (acc[h] += x));
+				});
+				st.byCountry[c] = acc.map((x, h) => (x + alpha * st.prior[h]) / (m + alpha));
+			}
 		}
-		fitCells(S, N, overall, k, cells);
-		for (let c = 0; c < CELLS; c++) cellCounts[c] = N[c];
-		// The priors: account-wide, and per country shrunk toward it.
-		const sum = new Array<number>(H).fill(0);
-		post.forEach((p) => p.forEach((x, h) => (sum[h] += x)));
-		prior = sum.map((x) => (x + 1e-3 / H) / (customers.length + 1e-3));
-		for (const c of countries) {
-			const s = new Array<number>(H).fill(0);
-			let n = 0;
-			customers.forEach((id, ci) => {
-				if (countryOf.get(id) !== c) return;
-				n++;
-				post[ci].forEach((x, h) => (s[h] += x));
-			});
-			byCountry[c] = s.map((x, h) => (x + alpha * prior[h]) / (n + alpha));
-		}
+		return st;
+	};
+	// The onset band is chosen by profile likelihood: a short EM run from each of the payday's 8 bands (EM alone
+	// keeps the onset it starts near, and a rule a day late with an early onset explains data almost as well as the
+	// right rule with a late one), then the best continues.
+	const screen = Math.min(iterations, 20);
+	let best = start(0);
+	for (let onset = 0; onset < 8; onset++) {
+		const st = run(start(onset), screen);
+		if (onset === 0 || st.logLikelihood > best.logLikelihood) best = st;
 	}
+	run(best, iterations - screen);
+	const { cells, cellCounts, prior, byCountry } = best;
+	const done = best.iterations;
 	const round = (x: number) => Number(x.toPrecision(4));
 	return {
 		v: 1,
@@ -440,6 +469,8 @@ export function trainPayroll(observations: readonly PayrollTrainingObservation[]
 		customers: customers.length,
 		samples: observations.length,
 		iterations: done,
+		onsetBand: best.onset,
+		logLikelihood: Number(best.logLikelihood.toFixed(3)),
 	};
 }
 

@@ -270,6 +270,10 @@ test('Train Model stores a model in the workflow; Plan Retry uses it and Retry P
 		expect(item.binary?.model?.fileName).toBe('stripe-retry-model.json');
 		const stored = (staticData.global as IDataObject).stripeRevOpsRetryModel as IDataObject;
 		expect(stored).toMatchObject({ v: 1, samples: item.json.samples });
+		// The payroll model comes with it (insufficient-funds timing), learned from the customers' retries.
+		expect(typeof item.json.payrollCustomers).toBe('number');
+		expect(stored.payroll).toMatchObject({ v: 1, customers: item.json.payrollCustomers });
+		expect(((stored.payroll as IDataObject).rules as string[]).length).toBe(54);
 
 		// The stored model decides the plan, and the outcome of a retry is learned into it.
 		const { invoice } = await failedInvoice();

@@ -112,6 +112,7 @@ describe('trainPayroll (EM over customers)', () => {
 		for (let c = onset + 1; c <= 56; c++) expect(model.cells[c]).toBeLessThanOrEqual(model.cells[c - 1]);
 		expect(Math.floor(onset / 8)).toBe(0);
 		expect((onset % 8) * 3).toBe(15); // the 15-17 h band: the money clears at 16:00
+		expect(model.onsetBand).toBe(5); // chosen by profile likelihood over the 8 bands
 	});
 	test('is deterministic and JSON', () => {
 		expect(JSON.parse(JSON.stringify(trainPayroll(plantedPayroll())))).toEqual(model);
