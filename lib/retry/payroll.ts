@@ -13,9 +13,9 @@
  *   a weekday (two phases), monthly on a day 1–30 or the last day, twice a month (1st and 15th,
  *   15th and last), the n-th business day (1–5), and `none` (no payroll effect). Monthly days on a
  *   weekend move to the Friday before, as payrolls usually pay (public holidays are not known).
- * - A success model shared by every rule, by 3-hour steps since the rule's payday (days 0–6 ×
- *   local 3-hour band, then `7+`): before the money arrives (on the payday before an onset band
- *   learned from the data, and a week or more after) the base rate; from the onset on a rate that
+ * - A success model shared by every rule, in time since the rule's payday (the payday by local
+ *   hour, days 1–6 by 3-hour band, then `7+`): before the money arrives (on the payday before an
+ *   onset hour learned from the data, and a week or more after) the base rate; from the onset on a rate that
  *   does not rise as the money is drawn down (a decreasing fit, pool-adjacent-violators). That one
  *   shape (no rate of its own per cell, which lets any rule explain anything) is what makes the
  *   rules tell apart; `none` has one rate of its own.
@@ -161,12 +161,16 @@ export function daysSincePaydays(rule: PayrollRule, from: number, to: number): U
 
 /* ---------- the success cells ---------- */
 
-/** Cells: days since payday 0–6 × 3-hour band 0–7, then `7+`, then `none`. */
-const CELLS = 7 * 8 + 2;
-const CELL_LATE = 56;
-const CELL_NONE = 57;
-function cellOf(since: number, band: number): number {
-	return since >= 7 ? CELL_LATE : since * 8 + band;
+/**
+ * Cells, in time order since the payday: the payday itself by local hour (0–23; the hour the money
+ * clears matters there), days 1–6 by 3-hour band, then `7+`, then `none`.
+ */
+const CELLS = 24 + 6 * 8 + 2;
+const CELL_LATE = 72;
+const CELL_NONE = 73;
+function cellOf(since: number, hour: number): number {
+	if (since >= 7) return CELL_LATE;
+	return since === 0 ? hour : 24 + (since - 1) * 8 + Math.floor(hour / 3);
 }
 
 /** The learned payroll model (JSON). */
@@ -187,8 +191,8 @@ export interface PayrollModel {
 	samples: number;
 	/** EM iterations of the chosen run (its screening included). */
 	iterations: number;
-	/** The payday's 3-hour band (0–7) from which the money helps, chosen by profile likelihood. */
-	onsetBand: number;
+	/** The payday's local hour (0–23) from which the money helps, chosen by profile likelihood. */
+	onsetHour: number;
 	/** The history's marginal log-likelihood under the model (for comparing runs). */
 	logLikelihood: number;
 }
@@ -197,8 +201,9 @@ export interface PayrollModel {
 export function payrollCellLabel(cell: number): string {
 	if (cell === CELL_NONE) return 'no pattern';
 	if (cell === CELL_LATE) return '7+d';
-	const band = (cell % 8) * 3;
-	return `payday+${Math.floor(cell / 8)}d ${String(band).padStart(2, '0')}-${String(band + 2).padStart(2, '0')}h`;
+	if (cell < 24) return `payday ${String(cell).padStart(2, '0')}h`;
+	const band = ((cell - 24) % 8) * 3;
+	return `payday+${1 + Math.floor((cell - 24) / 8)}d ${String(band).padStart(2, '0')}-${String(band + 2).padStart(2, '0')}h`;
 }
 
 /** One insufficient-funds retry as the payroll model reads it. */
@@ -232,8 +237,8 @@ export interface TrainPayrollOptions {
 }
 
 const localCache = new Map<string, Intl.DateTimeFormat>();
-/** Local epoch day and 3-hour band of an instant in a zone. */
-function localDayBand(at: number, zone: string): { e: number; band: number } {
+/** Local epoch day and hour of an instant in a zone. */
+function localDayHour(at: number, zone: string): { e: number; hour: number } {
 	let f = localCache.get(zone);
 	if (!f) {
 		f = new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', hourCycle: 'h23' });
@@ -241,7 +246,7 @@ function localDayBand(at: number, zone: string): { e: number; band: number } {
 	}
 	const parts: Record<string, number> = {};
 	for (const p of f.formatToParts(new Date(at * 1000))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-	return { e: epochDay(parts.year, parts.month, parts.day), band: Math.min(7, Math.floor((parts.hour % 24) / 3)) };
+	return { e: epochDay(parts.year, parts.month, parts.day), hour: parts.hour % 24 };
 }
 
 interface Prepared {
@@ -251,7 +256,7 @@ interface Prepared {
 }
 
 function prepare(obs: readonly PayrollObservation[]): Prepared {
-	const local = obs.map((o) => localDayBand(o.at, o.zone));
+	const local = obs.map((o) => localDayHour(o.at, o.zone));
 	const cell = PAYROLL_RULES.map(() => new Uint8Array(obs.length));
 	const succeeded = new Uint8Array(obs.map((o) => (o.succeeded ? 1 : 0)));
 	if (obs.length === 0) return { cell, succeeded };
@@ -263,7 +268,7 @@ function prepare(obs: readonly PayrollObservation[]): Prepared {
 			return;
 		}
 		const since = daysSincePaydays(rule, from, to);
-		local.forEach((l, i) => (cell[h][i] = cellOf(since[l.e - from], l.band)));
+		local.forEach((l, i) => (cell[h][i] = cellOf(since[l.e - from], l.hour)));
 	});
 	return { cell, succeeded };
 }
@@ -309,16 +314,16 @@ function decreasingFit(S: readonly number[], N: readonly number[]): number[] {
 
 /**
  * The M-step's cells, under the one shape every payroll shares: before the money arrives (on the
- * payday before the onset band `s0`, and a week or more after) the rate is the base rate; from the
- * onset on it does not rise (the money is drawn down), a decreasing fit over the 3-hour steps from
- * the onset to day 6 and then the base. The onset is the band 0–7 of the payday with the highest
- * likelihood. Each cell has `k`/8 pseudo-observations at the overall rate; `none` has its own rate.
+ * payday before the onset hour `s0`, and a week or more after) the rate is the base rate; from the
+ * onset on it does not rise (the money is drawn down), a decreasing fit over the cells from the
+ * onset to day 6 and then the base. The onset is an hour within `onset` (default 0–23): the
+ * rates are averaged over the onsets weighted by their likelihood, and the likeliest is returned. Each cell has `k`/8 pseudo-observations at the overall rate; `none` has its own rate.
  */
-function fitCells(S: readonly number[], N: readonly number[], overall: number, k: number, out: number[], onset?: number): void {
+function fitCells(S: readonly number[], N: readonly number[], overall: number, k: number, out: number[], onset?: [number, number]): number {
 	const prior = k / 8;
-	let best = -Infinity;
-	let bestCells: number[] = [];
-	for (let s0 = onset ?? 0; s0 < (onset === undefined ? 8 : onset + 1); s0++) {
+	const fits: Array<{ s0: number; ll: number; cells: number[] }> = [];
+	const [lo, hi] = onset ?? [0, 23];
+	for (let s0 = lo; s0 <= hi; s0++) {
 		const seqS: number[] = [];
 		const seqN: number[] = [];
 		for (let c = s0; c < CELL_LATE; c++) {
@@ -341,13 +346,17 @@ function fitCells(S: readonly number[], N: readonly number[], overall: number, k
 		cells[CELL_LATE] = base;
 		let ll = 0;
 		for (let c = 0; c < CELL_NONE; c++) ll += S[c] * Math.log(cells[c]) + (N[c] - S[c]) * Math.log(1 - cells[c]);
-		if (ll > best) {
-			best = ll;
-			bestCells = cells;
-		}
+		fits.push({ s0, ll, cells });
 	}
-	for (let c = 0; c < CELL_NONE; c++) out[c] = bestCells[c];
+	// Averaged over the onsets by their likelihood: where the data cannot tell 15:00 from 16:00, the hour
+	// before the likeliest onset keeps part of the base rate, so a plan prefers the hour that is surely after it.
+	const max = Math.max(...fits.map((f) => f.ll));
+	const w = fits.map((f) => Math.exp(f.ll - max));
+	const sum = w.reduce((a, b) => a + b, 0);
+	for (let c = 0; c < CELL_NONE; c++) out[c] = clampRate(fits.reduce((acc, f, i) => acc + (w[i] / sum) * f.cells[c], 0));
+	const chosen = fits[w.indexOf(Math.max(...w))].s0;
 	out[CELL_NONE] = clampRate((S[CELL_NONE] + k * overall) / (N[CELL_NONE] + k));
+	return chosen;
 }
 
 /**
@@ -383,14 +392,14 @@ export function trainPayroll(observations: readonly PayrollTrainingObservation[]
 		logLikelihood: number;
 		iterations: number;
 	}
-	/** A start for a given onset band: the money helps for two days from it, the base rate otherwise; flat priors. */
+	/** A start for a given onset hour: the money helps from it to the end of the next day, the base rate otherwise; flat priors. */
 	const start = (onset: number): EmState => {
-		const cells = Array.from({ length: CELLS }, (_, c) => (c === CELL_NONE ? overall : c >= onset && c < onset + 16 ? clampRate(Math.max(0.35, overall * 2)) : clampRate(overall * 0.5)));
+		const cells = Array.from({ length: CELLS }, (_, c) => (c === CELL_NONE ? overall : c >= onset && c < 32 ? clampRate(Math.max(0.35, overall * 2)) : clampRate(overall * 0.5)));
 		const prior = new Array<number>(H).fill(1 / H);
 		return { onset, cells, cellCounts: new Array<number>(CELLS).fill(0), prior, byCountry: Object.fromEntries(countries.map((c) => [c, prior.slice()])), logLikelihood: -Infinity, iterations: 0 };
 	};
-	/** EM iterations with the onset fixed; `logLikelihood` is the data's marginal log-likelihood at the last E-step. */
-	const run = (st: EmState, n: number): EmState => {
+	/** EM iterations with the onset within `range` (hours); `logLikelihood` is the data's marginal log-likelihood at the last E-step. */
+	const run = (st: EmState, n: number, range: [number, number] = [st.onset, st.onset]): EmState => {
 		for (let it = 0; it < n && customers.length > 0; it++) {
 			st.iterations++;
 			// E-step: each customer's posterior over the rules.
@@ -427,7 +436,7 @@ export function trainPayroll(observations: readonly PayrollTrainingObservation[]
 					}
 				}
 			}
-			fitCells(S, N, overall, k, st.cells, st.onset);
+			st.onset = fitCells(S, N, overall, k, st.cells, range);
 			st.cellCounts = N;
 			// The priors: account-wide, and per country shrunk toward it.
 			const sum = new Array<number>(H).fill(0);
@@ -446,16 +455,16 @@ export function trainPayroll(observations: readonly PayrollTrainingObservation[]
 		}
 		return st;
 	};
-	// The onset band is chosen by profile likelihood: a short EM run from each of the payday's 8 bands (EM alone
-	// keeps the onset it starts near, and a rule a day late with an early onset explains data almost as well as the
-	// right rule with a late one), then the best continues.
+	// The onset is chosen by profile likelihood: a short EM run with the onset fixed at each 3-hour mark of the
+	// payday (EM alone keeps the onset it starts near, and a rule a day late with an early onset explains the data
+	// almost as well as the right rule with a late one); the best continues with the onset free within 3 hours of it.
 	const screen = Math.min(iterations, 20);
 	let best = start(0);
-	for (let onset = 0; onset < 8; onset++) {
+	for (let onset = 0; onset < 24; onset += 3) {
 		const st = run(start(onset), screen);
 		if (onset === 0 || st.logLikelihood > best.logLikelihood) best = st;
 	}
-	run(best, iterations - screen);
+	run(best, iterations - screen, [Math.max(0, best.onset - 3), Math.min(23, best.onset + 3)]);
 	const { cells, cellCounts, prior, byCountry } = best;
 	const done = best.iterations;
 	const round = (x: number) => Number(x.toPrecision(4));
@@ -469,7 +478,7 @@ export function trainPayroll(observations: readonly PayrollTrainingObservation[]
 		customers: customers.length,
 		samples: observations.length,
 		iterations: done,
-		onsetBand: best.onset,
+		onsetHour: best.onset,
 		logLikelihood: Number(best.logLikelihood.toFixed(3)),
 	};
 }

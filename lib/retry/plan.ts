@@ -25,6 +25,11 @@
  *    model → the priors ({@link RETRY_PRIORS}). Optionally a per-day discount prefers sooner
  *    times. The best score wins (ties: the earliest); the next ones are the runner-ups. A
  *    returned `retryAt` has always passed {@link checkNetworkRules}.
+ *    Insufficient funds with a model that has `payroll` (payroll.ts): each time is scored by the
+ *    customer's posterior over payroll rules (the card country's prior and the customer's
+ *    insufficient-funds retries in `history`, this invoice's failed tries included), no Thompson
+ *    draw (the posterior is the uncertainty, and each failed try sharpens it), and the budget
+ *    goes to the set of times most likely together to meet the customer's money.
  */
 import { DateTime } from 'luxon';
 

@@ -101,18 +101,19 @@ describe('trainPayroll (EM over customers)', () => {
 		expect(fri).toBeGreaterThan(0.5);
 	});
 	test('learns the hour funds clear and how long they help', () => {
-		const cell = (d: number, hour: number) => model.cells[d * 8 + Math.floor(hour / 3)];
+		const cell = (d: number, hour: number) => model.cells[d === 0 ? hour : 24 + (d - 1) * 8 + Math.floor(hour / 3)];
+		const LATE = 72;
 		expect(cell(0, 17)).toBeGreaterThan(0.45); // payday, after 16:00
 		expect(cell(0, 10)).toBeLessThan(0.3); // payday, before the money
 		expect(cell(1, 10)).toBeGreaterThan(0.45);
-		expect(model.cells[56]).toBeLessThan(0.15); // a week or more after
+		expect(model.cells[LATE]).toBeLessThan(0.15); // a week or more after
 		// One shape: the base rate before the money, then never rising until a week after.
-		const onset = model.cells.findIndex((r) => r > model.cells[56]);
-		for (let c = 0; c < onset; c++) expect(model.cells[c]).toBe(model.cells[56]);
-		for (let c = onset + 1; c <= 56; c++) expect(model.cells[c]).toBeLessThanOrEqual(model.cells[c - 1]);
-		expect(Math.floor(onset / 8)).toBe(0);
-		expect((onset % 8) * 3).toBe(15); // the 15-17 h band: the money clears at 16:00
-		expect(model.onsetBand).toBe(5); // chosen by profile likelihood over the 8 bands
+		const onset = model.cells.findIndex((r) => r > model.cells[LATE]);
+		for (let c = 0; c < onset; c++) expect(model.cells[c]).toBe(model.cells[LATE]);
+		for (let c = onset + 1; c <= LATE; c++) expect(model.cells[c]).toBeLessThanOrEqual(model.cells[c - 1]);
+		expect(onset).toBe(16); // the payday's 16:00: the money clears then
+		expect(model.onsetHour).toBe(16); // chosen by profile likelihood
+		expect(cell(0, 15)).toBe(model.cells[LATE]);
 	});
 	test('is deterministic and JSON', () => {
 		expect(JSON.parse(JSON.stringify(trainPayroll(plantedPayroll())))).toEqual(model);
