@@ -301,7 +301,9 @@ describe('Stripe RevOps Trigger in a real n8n', () => {
 		// The sandbox's own delivery of the same event is then a duplicate.
 		await deliverAndWaitForExecutions(settled + 1);
 		expect(await executions.count(WORKFLOW_ID)).toBe(settled + 1);
-	});
+		// A restart, two replays of every emitted event and their executions: on a loaded 2-CPU CI machine this
+		// took longer than the suite's 300 s once (2026-12-02), so it gets 600 s (its waits keep their own limits).
+	}, 600_000);
 
 	it('deactivate → activate leaves exactly one endpoint, and deliveries verify with its new secret', async () => {
 		const [first] = await allEndpoints();
