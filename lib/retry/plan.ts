@@ -265,19 +265,18 @@ export function planRetry(input: PlanRetryInput): RetryPlan {
 	// insufficient-funds retries and this invoice's failed tries) scores each time, and the set of tries the budget
 	// allows is the one most likely to meet the customer's money (payroll.ts).
 	const payroll = declineClass === 'insufficientFunds' ? input.model?.payroll : undefined;
-	let post: PayrollPosterior | undefined;
-	let rates: number[][] | undefined;
+	let pay: { post: PayrollPosterior; rates: number[][]; top: ReturnType<typeof topPayrollRules> } | undefined;
 	if (payroll) {
 		const evidence = payrollEvidence(history, firstFailureAt, new Set(retriesMade), own, zone);
-		post = payrollPosterior(payroll, input.card?.country, evidence);
-		rates = payrollRates(payroll, allowed.map((s) => s.at), zone);
-		const top = topPayrollRules(post).map((r) => `${r.rule} ${pct(r.p)}`);
+		const post = payrollPosterior(payroll, input.card?.country, evidence);
+		pay = { post, rates: payrollRates(payroll, allowed.map((s) => s.at), zone), top: topPayrollRules(post) };
+		const top = pay.top.map((r) => `${r.rule} ${pct(r.p)}`);
 		explanation.push(`Payroll: from ${evidence.length} insufficient-funds retries of this customer and the ${input.card?.country ?? 'account'} prior, most likely ${top.join(', ')}.`);
 	}
-	const draw = input.random && !post ? thompsonScorer(input.model, input.random) : undefined;
+	const draw = input.random && !pay ? thompsonScorer(input.model, input.random) : undefined;
 	const scored = allowed.map((s, i) => {
 		const f = features(s);
-		const predicted = post && rates ? payrollChance(post, rates[i]) : predict(input.model, f);
+		const predicted = pay ? payrollChance(pay.post, pay.rates[i]) : predict(input.model, f);
 		const raw = draw ? draw(f) : predicted;
 		const score = raw * Math.pow(1 - discount, Math.max(0, s.at - now) / DAY);
 		return { slot: s, f, predicted, score };
@@ -287,8 +286,8 @@ export function planRetry(input: PlanRetryInput): RetryPlan {
 	// A failed try at t forfeits every candidate before t: with k tries left, the best set of k times is
 	// tried in time order, so the earliest of that set goes first (not the single best time, however late).
 	if (input.spendBudget !== false && left > 1) {
-		if (post && rates) {
-			const pick = choosePayrollSet(post, scored.map((r) => r.slot.at), rates, left, timing.minSpacingSeconds);
+		if (pay) {
+			const pick = choosePayrollSet(pay.post, scored.map((r) => r.slot.at), pay.rates, left, timing.minSpacingSeconds);
 			best = scored[pick.chosen[0]];
 			explanation.push(`Budget: ${left} tries left; the ${pick.chosen.length} times most likely together to meet the customer's money (${pct(pick.chance)}) are tried in time order, the earliest first.`);
 		} else {
@@ -305,12 +304,12 @@ export function planRetry(input: PlanRetryInput): RetryPlan {
 		}
 	}
 	const decidedBy: PlanDecidedBy = input.model ? 'model' : 'priors';
-	const parts = post
-		? topPayrollRules(post, 2).map((r) => `payroll ${r.rule} (${pct(r.p)})`)
+	const parts = pay
+		? pay.top.slice(0, 2).map((r) => `payroll ${r.rule} (${pct(r.p)})`)
 		: explainPrediction(input.model, best.f)
 				.contributions.slice(0, 3)
 				.map((c) => `${c.feature}=${c.bucket} (${c.logOdds >= 0 ? '+' : ''}${c.logOdds.toFixed(2)})`);
-	const how = post ? "the customer's payroll posterior" : input.random ? 'a Thompson draw from the model (exploration)' : 'the predicted success';
+	const how = pay ? "the customer's payroll posterior" : input.random ? 'a Thompson draw from the model (exploration)' : 'the predicted success';
 	const source = input.model ? `the model (${input.model.samples} attempts learned)` : 'the priors (no model yet)';
 	const at = planned(best.slot.at, zone);
 	const reason = `Retry at ${at.local} (${at.utc}): the best of ${scored.length} allowed times by ${how}, predicted success ${pct(best.predicted)} from ${source}; main factors ${parts.join(', ') || 'none beyond the base rate'}.`;
