@@ -18,8 +18,15 @@
  *    between schedules, not between a model and reality. The product assumes the retries'
  *    outcomes independent given the features; real failures are correlated (a card that failed
  *    keeps failing), so both estimates are optimistic.
+ *    With a payroll model (`train: { payroll: true }`), an invoice first declined for insufficient
+ *    funds is estimated as Plan Retry decides it: the customer's posterior over payroll rules from
+ *    their earlier insufficient-funds retries (before this invoice's first failure), the actual
+ *    retries' chance Σ_h P(h)·(1 − Π(1 − r_h(t))) and the policy's the same for the set
+ *    `choosePayrollSet` picks with the same k. The retries are then correlated through the rule
+ *    (tries on the wrong days fail together), not independent.
  */
 import { attemptFeatures, predict, train, type AttemptFeaturesInput, type RetryModel, type TrainingAttempt, type TrainOptions } from './model';
+import { choosePayrollSet, payrollPosterior, payrollRates, type PayrollObservation } from './payroll';
 import { candidateSlots, normalizePolicy, type CandidateSlot, type TimingPolicy } from './timing';
 
 /** Options of {@link evaluatePolicy}. */
@@ -78,7 +85,7 @@ export interface PolicyEvaluation {
 export const EVALUATION_DISCLAIMER =
 	'Model-based estimate: the model was trained only on attempts before the split and applied to the later ones. ' +
 	'The held-out metrics compare its predictions with outcomes that happened; the policy-vs-actual figures are estimates from the same model ' +
-	'(no one knows what an untried time would have given) and assume independent retries, so both sides are optimistic. ' +
+	'(no one knows what an untried time would have given) and assume independent retries (with a payroll model, insufficient-funds retries are correlated through the customer\'s payday instead), so both sides are optimistic. ' +
 	'The true comparison is a live one, such as the sandbox benchmark.';
 
 function clamp(p: number): number {
@@ -120,6 +127,15 @@ export function evaluatePolicy(input: EvaluatePolicyInput): PolicyEvaluation {
 	const slotCache = new Map<string, CandidateSlot[]>();
 	const byInvoice = new Map<string, TrainingAttempt[]>();
 	for (const a of testSet) if (a.invoiceId) byInvoice.set(a.invoiceId, [...(byInvoice.get(a.invoiceId) ?? []), a]);
+	// The payroll evidence: every customer's insufficient-funds retries, in time order, by invoice.
+	const payroll = model.payroll;
+	const ifRetries = new Map<string, TrainingAttempt[]>();
+	if (payroll) {
+		for (const a of input.attempts) {
+			if (a.declineClass !== 'insufficientFunds' || !a.customerId || a.firstFailureAt === undefined || a.at <= a.firstFailureAt) continue;
+			ifRetries.set(a.customerId, [...(ifRetries.get(a.customerId) ?? []), a]);
+		}
+	}
 	const comparison: PolicyComparison = {
 		invoices: 0,
 		observedRecovered: 0,
@@ -138,16 +154,38 @@ export function evaluatePolicy(input: EvaluatePolicyInput): PolicyEvaluation {
 		if (retries.some((a) => a.succeeded)) comparison.observedRecovered += 1;
 		// The same number of retries on both sides: the first k actually made, k at most the budget.
 		const k = Math.min(retries.length, timing.attemptBudget.attempts);
-		const actual = 1 - retries.slice(0, k).reduce((acc, a, i) => acc * (1 - p({ ...a, attemptNumber: a.attemptNumber ?? i + 1 })), 1);
+		const amount = first.amount ?? 0;
+		const add = (actual: number, policy: number) => {
+			comparison.estimatedRecoveredActual += actual;
+			comparison.estimatedRecoveredPolicy += policy;
+			comparison.estimatedRevenueActual += actual * amount;
+			comparison.estimatedRevenuePolicy += policy * amount;
+		};
 
-		// The policy's schedule: the candidate times once (cached per first failure and zone), then
-		// greedily the best remaining time that keeps the spacing, one retry after another.
+		// The policy's candidate times once (cached per first failure and zone).
 		const key = `${firstFailureAt}|${first.zone}`;
 		let slots = slotCache.get(key);
 		if (!slots) {
 			slots = candidateSlots(firstFailureAt, input.timing ?? {}, first.zone, { firstFailureAt, attempts: [] });
 			slotCache.set(key, slots);
 		}
+
+		if (payroll && first.declineClass === 'insufficientFunds' && first.customerId) {
+			const evidence: PayrollObservation[] = (ifRetries.get(first.customerId) ?? [])
+				.filter((a) => a.at < firstFailureAt && a.invoiceId !== first.invoiceId)
+				.map((a) => ({ at: a.at, succeeded: a.succeeded, zone: a.zone }));
+			const post = payrollPosterior(payroll, first.country, evidence);
+			const made = retries.slice(0, k).map((a) => a.at);
+			const madeRates = payrollRates(payroll, made, first.zone);
+			const miss = post.p.map((ph, h) => ph * madeRates.reduce((acc, r) => acc * (1 - r[h]), 1));
+			const slotTimes = slots.map((s) => s.at);
+			const chosen = choosePayrollSet(post, slotTimes, payrollRates(payroll, slotTimes, first.zone), k, timing.minSpacingSeconds);
+			add(1 - miss.reduce((a, b) => a + b, 0), chosen.chance);
+			continue;
+		}
+		const actual = 1 - retries.slice(0, k).reduce((acc, a, i) => acc * (1 - p({ ...a, attemptNumber: a.attemptNumber ?? i + 1 })), 1);
+
+		// The policy's schedule: greedily the best remaining time that keeps the spacing, one retry after another.
 		const slotFeatures = slots.map((s) => attemptFeatures({ ...first, at: s.at, isPayday: s.isPayday, daysSincePayday: s.daysSincePayday }, { paydayPolicy }));
 		const chosen: number[] = [];
 		let fail = 1;
@@ -168,12 +206,7 @@ export function evaluatePolicy(input: EvaluatePolicyInput): PolicyEvaluation {
 			chosen.push(bestAt);
 			fail *= 1 - bestP;
 		}
-		const policy = 1 - fail;
-		const amount = first.amount ?? 0;
-		comparison.estimatedRecoveredActual += actual;
-		comparison.estimatedRecoveredPolicy += policy;
-		comparison.estimatedRevenueActual += actual * amount;
-		comparison.estimatedRevenuePolicy += policy * amount;
+		add(actual, 1 - fail);
 	}
 	comparison.estimatedUplift =
 		comparison.estimatedRecoveredActual > 0 ? (comparison.estimatedRecoveredPolicy - comparison.estimatedRecoveredActual) / comparison.estimatedRecoveredActual : null;

@@ -32,6 +32,10 @@
  *   built greedily (the objective is submodular, so greedy is within 1 − 1/e of the best set).
  */
 
+import { daysInMonth, epochDay, fromEpochDay, isoWeekday } from './calendar';
+
+export { epochDay };
+
 /** A payroll rule (stable ids: saved models hold them). */
 export interface PayrollRule {
 	id: string;
@@ -89,40 +93,24 @@ function ordinal(n: number): string {
 
 /* ---------- calendar on epoch days (days since 1970-01-01 of a local date) ---------- */
 
-const DAY_MS = 86_400_000;
-/** Days since 1970-01-01 of a local calendar date. */
-export function epochDay(year: number, month: number, day: number): number {
-	return Math.floor(Date.UTC(year, month - 1, day) / DAY_MS);
-}
-/** ISO weekday (1 = Monday) of an epoch day; 1970-01-01 was a Thursday. */
-function weekdayOf(e: number): number {
-	return (((e + 3) % 7) + 7) % 7 + 1;
-}
 function weekParity(e: number): number {
 	return ((Math.floor((e + 3) / 7) % 2) + 2) % 2;
 }
-function ymd(e: number): { y: number; m: number; d: number } {
-	const t = new Date(e * DAY_MS);
-	return { y: t.getUTCFullYear(), m: t.getUTCMonth() + 1, d: t.getUTCDate() };
-}
-function daysIn(y: number, m: number): number {
-	return new Date(Date.UTC(y, m, 0)).getUTCDate();
-}
 /** The weekday on or before an epoch day (a weekend payday is paid the Friday before). */
 function previousWeekday(e: number): number {
-	const w = weekdayOf(e);
+	const w = isoWeekday(e);
 	return w === 6 ? e - 1 : w === 7 ? e - 2 : e;
 }
 
 /** The paydays (epoch days) of a rule in a month. */
 function paydaysOfMonth(rule: PayrollRule, y: number, m: number): number[] {
-	const dim = daysIn(y, m);
+	const dim = daysInMonth(y, m);
 	if (rule.kind === 'monthDays') return (rule.days ?? []).map((d) => previousWeekday(epochDay(y, m, d === 'last' ? dim : Math.min(d, dim))));
 	if (rule.kind === 'nthBusinessDay') {
 		let count = 0;
 		for (let d = 1; d <= dim; d++) {
 			const e = epochDay(y, m, d);
-			if (weekdayOf(e) <= 5 && ++count === (rule.n ?? 1)) return [e];
+			if (isoWeekday(e) <= 5 && ++count === (rule.n ?? 1)) return [e];
 		}
 	}
 	return [];
@@ -138,9 +126,9 @@ export function daysSincePaydays(rule: PayrollRule, from: number, to: number): U
 	const start = from - 62;
 	const isPay = new Uint8Array(to - start + 1);
 	if (rule.kind === 'weekly' || rule.kind === 'biweekly') {
-		for (let e = start; e <= to; e++) if (weekdayOf(e) === rule.weekday && (rule.kind === 'weekly' || weekParity(e) === rule.parity)) isPay[e - start] = 1;
+		for (let e = start; e <= to; e++) if (isoWeekday(e) === rule.weekday && (rule.kind === 'weekly' || weekParity(e) === rule.parity)) isPay[e - start] = 1;
 	} else {
-		let { y, m } = ymd(start);
+		let { year: y, month: m } = fromEpochDay(start);
 		for (;;) {
 			for (const e of paydaysOfMonth(rule, y, m)) if (e >= start && e <= to) isPay[e - start] = 1;
 			if (epochDay(y, m, 1) > to) break;
@@ -514,11 +502,19 @@ export function topPayrollRules(post: PayrollPosterior, n = 3): Array<{ id: stri
 		.slice(0, n);
 }
 
-/** Per candidate time: the success rate under each rule (`rates[i][h]`). */
-export function payrollRates(model: PayrollModel, times: readonly number[], zone: string): number[][] {
+/**
+ * Per candidate time: the success rate under each rule (`rates[i][h]`), averaged over the time and
+ * `jitterSeconds` (default 3600) either side of it. A customer's clock is known only to about an
+ * hour (the zone is inferred from an address or a card's country; some live an hour off it), so a
+ * time at the very edge of the money's window is worth less than one an hour inside it: the learned
+ * onset is the earliest hour at which any customer's money shows, and trying exactly then misses
+ * everyone whose hour comes later (`0`: the rate at the time alone).
+ */
+export function payrollRates(model: PayrollModel, times: readonly number[], zone: string, jitterSeconds = 3600): number[][] {
 	checkModel(model);
-	const prep = prepare(times.map((at) => ({ at, succeeded: false, zone })));
-	return times.map((_, i) => PAYROLL_RULES.map((__, h) => model.cells[prep.cell[h][i]]));
+	const offsets = jitterSeconds > 0 ? [-jitterSeconds, 0, jitterSeconds] : [0];
+	const preps = offsets.map((d) => prepare(times.map((at) => ({ at: at + d, succeeded: false, zone }))));
+	return times.map((_, i) => PAYROLL_RULES.map((__, h) => preps.reduce((s, prep) => s + model.cells[prep.cell[h][i]], 0) / preps.length));
 }
 
 /** The chance a try succeeds, Σ_h P(h)·r_h, from {@link payrollRates}' row. */

@@ -16,6 +16,7 @@
  */
 import { DateTime } from 'luxon';
 
+import { daysInMonth, epochDay, fromEpochDay, isoWeekday } from './calendar';
 import { isValidZone } from './zones';
 
 /** ISO weekday as luxon numbers it: 1 = Monday … 7 = Sunday. */
@@ -151,14 +152,8 @@ function isoDate(d: LocalDate): string {
 	return `${String(d.year).padStart(4, '0')}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}`;
 }
 
-/** A luxon date at UTC midnight of a calendar date (only year, month and day are read). */
-function utcDay(d: LocalDate): DateTime {
-	return DateTime.fromObject({ year: d.year, month: d.month, day: d.day }, { zone: 'utc' });
-}
-
 function addDays(d: LocalDate, days: number): LocalDate {
-	const t = utcDay(d).plus({ days });
-	return { year: t.year, month: t.month, day: t.day };
+	return fromEpochDay(epochDay(d.year, d.month, d.day) + days);
 }
 
 function offsetAt(seconds: number, zone: string): number {
@@ -282,12 +277,8 @@ export function parsePaydayRule(rule: PaydayRule | string): PaydayRule {
 	return { weekday, nth };
 }
 
-function daysInMonth(year: number, month: number): number {
-	return DateTime.fromObject({ year, month, day: 1 }, { zone: 'utc' }).daysInMonth ?? 31;
-}
-
 function weekdayOf(d: LocalDate): Weekday {
-	return utcDay(d).weekday as Weekday;
+	return isoWeekday(epochDay(d.year, d.month, d.day)) as Weekday;
 }
 
 /** True when `date` is a business day of the policy and not a holiday. */

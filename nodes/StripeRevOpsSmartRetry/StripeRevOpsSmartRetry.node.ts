@@ -245,7 +245,7 @@ export class StripeRevOpsSmartRetry implements INodeType {
 					if (splitAt <= from || splitAt >= to) throw new NodeOperationError(context.getNode(), '"Split At" must lie between "From" and "To": training uses the attempts before it, the estimate those after.', { itemIndex });
 					const history = await loadTrainingAttempts(shared.client, { from, to });
 					const { policy } = policyFrom(context, itemIndex);
-					const evaluation = evaluatePolicy({ attempts: history.attempts, splitAt, now, timing: policy?.timing, train: { crosses: true } });
+					const evaluation = evaluatePolicy({ attempts: history.attempts, splitAt, now, timing: policy?.timing, train: { crosses: true, payroll: true } });
 					return evaluation as unknown as IDataObject;
 				},
 			},

@@ -287,6 +287,10 @@ test('Train Model stores a model in the workflow; Plan Retry uses it and Retry P
 		const evaluation = await runWorkflow(wf({ operation: 'evaluatePolicy', from, to }), { startNode: 'Smart Retry', input: [{ json: {} }], credentials: creds });
 		expect(evaluation.outputs['Smart Retry'][0][0].json).toMatchObject({ estimate: true });
 		expect(String(evaluation.outputs['Smart Retry'][0][0].json.disclaimer)).toContain('estimate');
+		// Evaluated as Plan Retry decides: with the payroll model, learned from the earlier period only.
+		const evaluated = evaluation.outputs['Smart Retry'][0][0].json as IDataObject;
+		expect((evaluated.model as IDataObject).payroll).toMatchObject({ v: 1 });
+		expect(((evaluated.model as IDataObject).payroll as IDataObject).samples).toBeLessThanOrEqual((evaluated.trainPeriod as IDataObject).attempts as number);
 	} finally {
 		await trained.close();
 	}

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 
 import { EVALUATION_DISCLAIMER, evaluatePolicy, train, type TrainingAttempt } from '../../../lib/retry';
-import { plantedHistory } from './syntheticHistory';
+import { plantedHistory, plantedPayrollHistory } from './syntheticHistory';
 
 const ZONE = 'Europe/Berlin';
 const at = (iso: string) => Math.floor(DateTime.fromISO(iso, { zone: ZONE }).toSeconds());
@@ -59,5 +59,34 @@ describe('evaluatePolicy', () => {
 	test('no attempts: empty, still an estimate', () => {
 		const r = evaluatePolicy({ attempts: [], splitAt, now: NOW });
 		expect(r).toMatchObject({ estimate: true, heldOut: { attempts: 0, brier: null }, comparison: { invoices: 0, estimatedUplift: null } });
+	});
+});
+
+describe('evaluatePolicy with a payroll model', () => {
+	// German customers paid on the last working day, US customers every other Friday; retried at random times.
+	const attempts = plantedPayrollHistory();
+	const split = Math.floor(DateTime.fromISO('2026-04-15T00:00', { zone: 'utc' }).toSeconds());
+	const withPayroll = evaluatePolicy({ attempts, splitAt: split, now: NOW, train: { payroll: true } });
+	const without = evaluatePolicy({ attempts, splitAt: split, now: NOW });
+
+	test('learns the payroll from the earlier period only', () => {
+		const before = attempts.filter((a) => a.at < split);
+		expect(withPayroll.model.payroll).toBeDefined();
+		expect(withPayroll.model.payroll!.samples).toBe(before.length);
+		expect(without.model.payroll).toBeUndefined();
+	});
+
+	test("estimates insufficient-funds invoices by the customer's payroll posterior: the policy's payday tries beat random ones", () => {
+		const c = withPayroll.comparison;
+		expect(c.invoices).toBe(without.comparison.invoices);
+		expect(c.invoices).toBeGreaterThan(50);
+		// A different estimate from the feature model's…
+		expect(c.estimatedRecoveredPolicy).not.toBeCloseTo(without.comparison.estimatedRecoveredPolicy, 3);
+		// …in which the times the policy picks are far likelier to meet the money than the random ones made.
+		expect(c.estimatedRecoveredPolicy).toBeGreaterThan(c.estimatedRecoveredActual * 1.2);
+		expect(c.estimatedRecoveredPolicy).toBeLessThanOrEqual(c.invoices);
+		// A success ends an invoice's retries, so the retries made are fewer where one succeeded early:
+		// their estimate stays below what they recovered, with either model.
+		expect(c.estimatedRecoveredActual).toBeLessThan(c.observedRecovered);
 	});
 });

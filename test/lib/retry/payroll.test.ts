@@ -15,6 +15,7 @@ import {
 	type Attempt,
 	type PayrollTrainingObservation,
 } from '../../../lib/retry';
+import { plantedPayrollHistory } from './syntheticHistory';
 
 const at = (iso: string, zone: string) => Math.floor(DateTime.fromISO(iso, { zone }).toSeconds());
 const rule = (id: string) => {
@@ -59,35 +60,9 @@ describe('payroll rules on the calendar', () => {
 	});
 });
 
-/**
- * A world with a planted payroll: German customers paid on the last working day, US customers every
- * other Friday (both phases), funds clearing at 16:00 local and helping for two days; an
- * insufficient-funds retry succeeds with 0.75 then, 0.05 otherwise. Each customer has a few invoices,
- * each retried at random times over two weeks.
- */
+/** The planted payroll world of `syntheticHistory.ts`, as the payroll model reads it. */
 function plantedPayroll(seed = 7): PayrollTrainingObservation[] {
-	const rnd = mulberry32(seed);
-	const out: PayrollTrainingObservation[] = [];
-	const start = DateTime.fromISO('2026-01-05T00:00', { zone: 'utc' });
-	for (let c = 0; c < 240; c++) {
-		const de = c % 2 === 0;
-		const zone = de ? 'Europe/Berlin' : 'America/Chicago';
-		const truth = de ? rule('monthly-last') : rule(c % 4 === 1 ? 'biweekly-5-0' : 'biweekly-5-1');
-		for (let inv = 0; inv < 3; inv++) {
-			const first = start.plus({ days: Math.floor(rnd() * 150), hours: Math.floor(rnd() * 24) }).toSeconds();
-			for (let k = 0; k < 4; k++) {
-				const t = DateTime.fromSeconds(first + Math.floor(rnd() * 14 * 86400), { zone }).set({ minute: 0, second: 0 });
-				const tries = t.set({ hour: 8 + Math.floor(rnd() * 13) });
-				const day = epochDay(tries.year, tries.month, tries.day);
-				const d = daysSincePaydays(truth, day, day)[0];
-				const funded = (d === 0 && tries.hour >= 16) || d === 1 || (d === 2 && tries.hour < 16);
-				const succeeded = rnd() < (funded ? 0.75 : 0.05);
-				out.push({ at: Math.floor(tries.toSeconds()), zone, succeeded, customerId: `cus_${c}`, country: de ? 'DE' : 'US' });
-				if (succeeded) break;
-			}
-		}
-	}
-	return out;
+	return plantedPayrollHistory(seed).map((a) => ({ at: a.at, zone: a.zone, succeeded: a.succeeded, customerId: a.customerId as string, country: a.country }));
 }
 
 describe('trainPayroll (EM over customers)', () => {
@@ -114,6 +89,18 @@ describe('trainPayroll (EM over customers)', () => {
 		expect(onset).toBe(16); // the payday's 16:00: the money clears then
 		expect(model.onsetHour).toBe(16); // chosen by profile likelihood
 		expect(cell(0, 15)).toBe(model.cells[LATE]);
+	});
+	test('rates a try at the learned onset below one an hour inside the window (the clock is known to about an hour)', () => {
+		const zone = 'Europe/Berlin';
+		const h = PAYROLL_RULES.findIndex((r) => r.id === 'monthly-last');
+		// 2026-06-30 is a Tuesday, the last working day: the money clears at 16:00.
+		const times = ['15', '16', '17', '18'].map((hh) => at(`2026-06-30T${hh}:00`, zone));
+		const exact = payrollRates(model, times, zone, 0).map((r) => r[h]);
+		const robust = payrollRates(model, times, zone).map((r) => r[h]);
+		expect(exact[1]).toBeGreaterThanOrEqual(exact[2]); // at the hour itself, the onset is best…
+		expect(robust[1]).toBeLessThan(robust[2]); // …but an hour early would miss it: 17:00 is safer
+		expect(robust[1]).toBeCloseTo((exact[0] + exact[1] + exact[2]) / 3, 10);
+		expect(robust[0]).toBeLessThan(robust[1]);
 	});
 	test('is deterministic and JSON', () => {
 		expect(JSON.parse(JSON.stringify(trainPayroll(plantedPayroll())))).toEqual(model);

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 
-import { isPayday, mulberry32, type TrainingAttempt } from '../../../lib/retry';
+import { daysSincePaydays, epochDay, isPayday, mulberry32, PAYROLL_RULES, type TrainingAttempt } from '../../../lib/retry';
 
 /** Options of the planted world: success is `hot` at local `hotHour` on paydays, `cold` otherwise. */
 export interface PlantedWorld {
@@ -45,6 +45,56 @@ export function plantedHistory(o: PlantedWorld = {}): TrainingAttempt[] {
 					attempt.amount = 2000;
 				}
 				out.push(attempt);
+			}
+		}
+	}
+	return out;
+}
+
+const rule = (id: string) => {
+	const r = PAYROLL_RULES.find((x) => x.id === id);
+	if (!r) throw new Error(id);
+	return r;
+};
+
+/**
+ * A world with a planted payroll: German customers paid on the last working day, US customers every
+ * other Friday (both phases), funds clearing at 16:00 local and helping for two days; an
+ * insufficient-funds retry succeeds with 0.75 then, 0.05 otherwise. Each customer has a few invoices,
+ * each retried at random times over two weeks (up to 4 retries, until one succeeds); the attempts
+ * carry what `train` and `evaluatePolicy` read (invoice, first failure, decline, amount 2000).
+ */
+export function plantedPayrollHistory(seed = 7): TrainingAttempt[] {
+	const rnd = mulberry32(seed);
+	const out: TrainingAttempt[] = [];
+	const start = DateTime.fromISO('2026-01-05T00:00', { zone: 'utc' });
+	for (let c = 0; c < 240; c++) {
+		const de = c % 2 === 0;
+		const zone = de ? 'Europe/Berlin' : 'America/Chicago';
+		const truth = de ? rule('monthly-last') : rule(c % 4 === 1 ? 'biweekly-5-0' : 'biweekly-5-1');
+		for (let inv = 0; inv < 3; inv++) {
+			const first = start.plus({ days: Math.floor(rnd() * 150), hours: Math.floor(rnd() * 24) }).toSeconds();
+			const firstFailureAt = Math.floor(first);
+			for (let k = 0; k < 4; k++) {
+				const t = DateTime.fromSeconds(first + Math.floor(rnd() * 14 * 86400), { zone }).set({ minute: 0, second: 0 });
+				const tries = t.set({ hour: 8 + Math.floor(rnd() * 13) });
+				const day = epochDay(tries.year, tries.month, tries.day);
+				const d = daysSincePaydays(truth, day, day)[0];
+				const funded = (d === 0 && tries.hour >= 16) || d === 1 || (d === 2 && tries.hour < 16);
+				const succeeded = rnd() < (funded ? 0.75 : 0.05);
+				out.push({
+					at: Math.floor(tries.toSeconds()),
+					zone,
+					succeeded,
+					customerId: `cus_${c}`,
+					country: de ? 'DE' : 'US',
+					invoiceId: `in_${c}_${inv}`,
+					firstFailureAt,
+					declineClass: 'insufficientFunds',
+					declineCode: 'insufficient_funds',
+					amount: 2000,
+				});
+				if (succeeded) break;
 			}
 		}
 	}
