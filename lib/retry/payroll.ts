@@ -10,11 +10,9 @@
  *
  * - {@link PAYROLL_RULES}: a fixed family of common payroll rules (general knowledge of how
  *   payroll is run, not any one world's table): weekly on a weekday (Mon–Fri), every other week on
- *   a weekday (two phases), monthly on a day 1–30 or the last day, the n-th business day (1–5),
- *   twice a month on two paydays 12–18 days apart (two days of the month, a day and the last day,
- *   or the n-th business day and a day: salary early in the month and an advance mid-month), and
- *   `none` (no payroll effect); 199 rules. Monthly days on a weekend move to the Friday before, as
- *   payrolls usually pay (public holidays are not known).
+ *   a weekday (two phases), monthly on a day 1–30 or the last day, twice a month (1st and 15th,
+ *   15th and last), the n-th business day (1–5), and `none` (no payroll effect). Monthly days on a
+ *   weekend move to the Friday before, as payrolls usually pay (public holidays are not known).
  * - A success model shared by every rule, in time since the rule's payday (the payday by local
  *   hour, days 1–6 by 3-hour band, then `7+`): before the money arrives (on the payday before an
  *   onset hour learned from the data, and a week or more after) the base rate; from the onset on a rate that
@@ -50,12 +48,7 @@ export interface PayrollRule {
 	days?: Array<number | 'last'>;
 	/** The n-th business day (Mon–Fri) of the month. */
 	n?: number;
-	/** With `nthBusinessDay`: days of the month also paid (a mid-month advance). */
-	alsoDays?: number[];
 }
-
-/** How far apart (nominal days) the two paydays of a semimonthly pair are: about half a month. */
-const PAIR_GAP: readonly [number, number] = [12, 18];
 
 const WEEKDAY_NAMES = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'];
 
@@ -68,14 +61,6 @@ function buildRules(): PayrollRule[] {
 	rules.push({ id: 'twice-1-15', kind: 'monthDays', days: [1, 15] });
 	rules.push({ id: 'twice-15-last', kind: 'monthDays', days: [15, 'last'] });
 	for (let n = 1; n <= 5; n++) rules.push({ id: `businessDay-${n}`, kind: 'nthBusinessDay', n });
-	// Semimonthly pairs: two paydays about half a month apart, on two days of the month, a day and the
-	// last working day, or the n-th business day and a day (salary early in the month, an advance mid-month).
-	const [lo, hi] = PAIR_GAP;
-	for (let a = 1; a <= 30; a++) {
-		for (let b = a + lo; b <= Math.min(30, a + hi); b++) if (!(a === 1 && b === 15)) rules.push({ id: `twice-${a}-${b}`, kind: 'monthDays', days: [a, b] });
-		if (a !== 15 && 31 - a >= lo && 31 - a <= hi) rules.push({ id: `twice-${a}-last`, kind: 'monthDays', days: [a, 'last'] });
-	}
-	for (let n = 1; n <= 5; n++) for (let d = n + lo; d <= n + hi; d++) rules.push({ id: `businessDay-${n}-and-${d}`, kind: 'nthBusinessDay', n, alsoDays: [d] });
 	rules.push({ id: 'none', kind: 'none' });
 	return rules;
 }
@@ -95,7 +80,7 @@ export function describePayrollRule(rule: PayrollRule): string {
 		case 'monthDays':
 			return `monthly on the ${(rule.days ?? []).map((d) => (d === 'last' ? 'last working day' : ordinal(d))).join(' and ')}`;
 		case 'nthBusinessDay':
-			return `the ${ordinal(rule.n ?? 1)} business day of the month${(rule.alsoDays ?? []).map((d) => ` and the ${ordinal(d)}`).join('')}`;
+			return `the ${ordinal(rule.n ?? 1)} business day of the month`;
 		default:
 			return 'no payroll pattern';
 	}
@@ -122,13 +107,11 @@ function paydaysOfMonth(rule: PayrollRule, y: number, m: number): number[] {
 	const dim = daysInMonth(y, m);
 	if (rule.kind === 'monthDays') return (rule.days ?? []).map((d) => previousWeekday(epochDay(y, m, d === 'last' ? dim : Math.min(d, dim))));
 	if (rule.kind === 'nthBusinessDay') {
-		const also = (rule.alsoDays ?? []).map((d) => previousWeekday(epochDay(y, m, Math.min(d, dim))));
 		let count = 0;
 		for (let d = 1; d <= dim; d++) {
 			const e = epochDay(y, m, d);
-			if (isoWeekday(e) <= 5 && ++count === (rule.n ?? 1)) return [e, ...also];
+			if (isoWeekday(e) <= 5 && ++count === (rule.n ?? 1)) return [e];
 		}
-		return also;
 	}
 	return [];
 }

@@ -52,27 +52,6 @@ describe('payroll rules on the calendar', () => {
 		expect(since('monthly-1', '2026-07-31')).toBe(0);
 		expect(since('monthly-1', '2026-08-03')).toBe(3);
 	});
-	test('semimonthly pairs: two days of the month, and a business day with a mid-month advance', () => {
-		expect(since('twice-10-25', '2026-06-10')).toBe(0); // a Wednesday
-		expect(since('twice-10-25', '2026-06-16')).toBe(6); // the 10th was 6 days ago
-		expect(since('twice-10-25', '2026-06-24')).toBe(7); // 14 days: a week or more
-		expect(since('twice-10-25', '2026-07-24')).toBe(0); // the 25th of July is a Saturday: paid Friday the 24th
-		expect(since('twice-10-25', '2026-07-27')).toBe(3);
-		// June 2026: the 5th business day is Friday the 5th; the 20th is a Saturday, paid Friday the 19th.
-		expect(since('businessDay-5-and-20', '2026-06-05')).toBe(0);
-		expect(since('businessDay-5-and-20', '2026-06-19')).toBe(0);
-		expect(since('businessDay-5-and-20', '2026-06-20')).toBe(1);
-		// Only pairs about half a month apart.
-		const pairs = PAYROLL_RULES.filter((r) => (r.days?.length ?? 0) + (r.alsoDays?.length ?? 0) + (r.n && r.alsoDays ? 1 : 0) === 2);
-		expect(pairs.length).toBeGreaterThan(100);
-		for (const r of pairs) {
-			const [a, b] = r.kind === 'monthDays' ? (r.days as Array<number | 'last'>).map((d) => (d === 'last' ? 31 : d)) : [r.n as number, (r.alsoDays as number[])[0]];
-			expect(b - a).toBeGreaterThanOrEqual(12);
-			expect(b - a).toBeLessThanOrEqual(18);
-		}
-		expect(new Set(PAYROLL_RULES.map((r) => r.id)).size).toBe(PAYROLL_RULES.length);
-		expect(PAYROLL_RULES[PAYROLL_RULES.length - 1].id).toBe('none');
-	});
 	test('the fifth business day, and none', () => {
 		// June 2026 begins on a Monday: the fifth business day is Friday the 5th.
 		expect(since('businessDay-5', '2026-06-05')).toBe(0);
