@@ -127,7 +127,7 @@ export function evaluatePolicy(input: EvaluatePolicyInput): PolicyEvaluation {
 	const slotCache = new Map<string, CandidateSlot[]>();
 	const byInvoice = new Map<string, TrainingAttempt[]>();
 	for (const a of testSet) if (a.invoiceId) byInvoice.set(a.invoiceId, [...(byInvoice.get(a.invoiceId) ?? []), a]);
-	// The payroll evidence: every customer's insufficient-funds retries, in time order, by invoice.
+	// The payroll evidence: each customer's insufficient-funds retries (read for their later invoices).
 	const payroll = model.payroll;
 	const ifRetries = new Map<string, TrainingAttempt[]>();
 	if (payroll) {
