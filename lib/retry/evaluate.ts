@@ -26,7 +26,7 @@
  *    (tries on the wrong days fail together), not independent.
  */
 import { attemptFeatures, predict, train, type AttemptFeaturesInput, type RetryModel, type TrainingAttempt, type TrainOptions } from './model';
-import { choosePayrollSet, payrollPosterior, payrollRates, type PayrollObservation } from './payroll';
+import { choosePayrollSet, payrollPosterior, payrollRates, payrollSetChance, type PayrollObservation } from './payroll';
 import { candidateSlots, normalizePolicy, type CandidateSlot, type TimingPolicy } from './timing';
 
 /** Options of {@link evaluatePolicy}. */
@@ -126,14 +126,19 @@ export function evaluatePolicy(input: EvaluatePolicyInput): PolicyEvaluation {
 	const timing = normalizePolicy(input.timing ?? {});
 	const slotCache = new Map<string, CandidateSlot[]>();
 	const byInvoice = new Map<string, TrainingAttempt[]>();
-	for (const a of testSet) if (a.invoiceId) byInvoice.set(a.invoiceId, [...(byInvoice.get(a.invoiceId) ?? []), a]);
+	const push = <K>(map: Map<K, TrainingAttempt[]>, key: K, a: TrainingAttempt) => {
+		const list = map.get(key);
+		if (list) list.push(a);
+		else map.set(key, [a]);
+	};
+	for (const a of testSet) if (a.invoiceId) push(byInvoice, a.invoiceId, a);
 	// The payroll evidence: each customer's insufficient-funds retries (read for their later invoices).
 	const payroll = model.payroll;
 	const ifRetries = new Map<string, TrainingAttempt[]>();
 	if (payroll) {
 		for (const a of input.attempts) {
 			if (a.declineClass !== 'insufficientFunds' || !a.customerId || a.firstFailureAt === undefined || a.at <= a.firstFailureAt) continue;
-			ifRetries.set(a.customerId, [...(ifRetries.get(a.customerId) ?? []), a]);
+			push(ifRetries, a.customerId, a);
 		}
 	}
 	const comparison: PolicyComparison = {
@@ -175,12 +180,10 @@ export function evaluatePolicy(input: EvaluatePolicyInput): PolicyEvaluation {
 				.filter((a) => a.at < firstFailureAt && a.invoiceId !== first.invoiceId)
 				.map((a) => ({ at: a.at, succeeded: a.succeeded, zone: a.zone }));
 			const post = payrollPosterior(payroll, first.country, evidence);
-			const made = retries.slice(0, k).map((a) => a.at);
-			const madeRates = payrollRates(payroll, made, first.zone);
-			const miss = post.p.map((ph, h) => ph * madeRates.reduce((acc, r) => acc * (1 - r[h]), 1));
+			const made = payrollRates(payroll, retries.slice(0, k).map((a) => a.at), first.zone);
 			const slotTimes = slots.map((s) => s.at);
 			const chosen = choosePayrollSet(post, slotTimes, payrollRates(payroll, slotTimes, first.zone), k, timing.minSpacingSeconds);
-			add(1 - miss.reduce((a, b) => a + b, 0), chosen.chance);
+			add(payrollSetChance(post, made), chosen.chance);
 			continue;
 		}
 		const actual = 1 - retries.slice(0, k).reduce((acc, a, i) => acc * (1 - p({ ...a, attemptNumber: a.attemptNumber ?? i + 1 })), 1);

@@ -2,6 +2,7 @@
 export * from './declineCodes';
 export * from './declines';
 export * from './networkRules';
+export * from './calendar';
 export * from './timing';
 export * from './zones';
 export * from './dunning';

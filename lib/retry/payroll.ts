@@ -34,8 +34,6 @@
 
 import { daysInMonth, epochDay, fromEpochDay, isoWeekday } from './calendar';
 
-export { epochDay };
-
 /** A payroll rule (stable ids: saved models hold them). */
 export interface PayrollRule {
 	id: string;
@@ -521,6 +519,13 @@ export function payrollRates(model: PayrollModel, times: readonly number[], zone
 export function payrollChance(post: PayrollPosterior, rates: readonly number[]): number {
 	let s = 0;
 	for (let h = 0; h < H; h++) s += post.p[h] * rates[h];
+	return s;
+}
+
+/** The chance that at least one of a set of tries succeeds, Σ_h P(h)·(1 − Π_t(1 − r_h(t))), from {@link payrollRates}' rows. */
+export function payrollSetChance(post: PayrollPosterior, rates: readonly (readonly number[])[]): number {
+	let s = 0;
+	for (let h = 0; h < H; h++) s += post.p[h] * (1 - rates.reduce((miss, r) => miss * (1 - r[h]), 1));
 	return s;
 }
 

@@ -9,6 +9,7 @@ import {
 	payrollChance,
 	payrollPosterior,
 	payrollRates,
+	payrollSetChance,
 	planRetry,
 	train,
 	trainPayroll,
@@ -136,6 +137,7 @@ describe('choosePayrollSet', () => {
 		// Two tries: one in each phase's Friday-evening or Saturday window, a week apart.
 		expect(days[1].diff(days[0], 'days').days).toBeGreaterThanOrEqual(6);
 		expect(pick.chance).toBeGreaterThan(0.5);
+		expect(payrollSetChance(post, pick.chosen.map((i) => rates[i]))).toBeCloseTo(pick.chance, 10);
 		// The greedy set's chance is the objective: no single time reaches it.
 		expect(Math.max(...rates.map((r) => payrollChance(post, r)))).toBeLessThan(pick.chance);
 	});
