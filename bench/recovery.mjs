@@ -42,7 +42,8 @@
 //   of each other count as meeting the same state of the card) and tries its earliest member; insufficient funds
 //   instead by the payroll model (`train` with `payroll: true`; `--no-payroll` for the feature model): the customer's
 //   posterior over payroll rules scores the times and the budget goes to the set most likely to meet the money;
-//   `retryPayment` at that time, online `update` of the model with the outcome, plan again, until paid, stopped (the
+//   `retryPayment` at that time, online `update` of the model with the outcome (the payroll model too, by the plan's
+//   posterior, for insufficient funds), plan again, until paid, stopped (the
 //   decline says no retry: `requestPaymentMethod` …) or out of budget.
 // - baseline: 8 tries at fixed offsets after the first failure (14 days × k/8, k = 1…8), whatever the decline says,
 //   with the same `retryPayment` (idempotency keys) but no rules, model or zones. baselineSameWindow: the same with
@@ -382,7 +383,7 @@ async function makeOurs(sb) {
 			if (r.sent && r.outcome !== 'unknown') {
 				const c = classify(st.firstCharge);
 				const zone = retry.resolveTimeZone({ address: st.customer.address, metadata: st.customer.metadata, cardCountry: r.card.country }).zone;
-				model = retry.update(model, { at: now, zone, declineClass: c.class, declineCode: c.codes.decline_code, brand: r.card.brand, funding: r.card.funding, country: r.card.country, firstFailureAt: st.firstFailureAt, attemptNumber: st.retries }, r.outcome === 'paid', { paydayPolicy: timingFor(r.card.country, st.customer.id) });
+				model = retry.update(model, { at: now, zone, declineClass: c.class, declineCode: c.codes.decline_code, brand: r.card.brand, funding: r.card.funding, country: r.card.country, firstFailureAt: st.firstFailureAt, attemptNumber: st.retries }, r.outcome === 'paid', { paydayPolicy: timingFor(r.card.country, st.customer.id), payrollPosterior: st.plan?.payrollPosterior });
 				if (r.outcome === 'paid' && c.class === 'insufficientFunds') learnDay(st.customer.id, now, zone);
 			}
 			if (!st.done) await next(st, now, ctx);

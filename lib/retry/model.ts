@@ -28,7 +28,7 @@
 import { DateTime } from 'luxon';
 
 import type { DeclineClass, RuleSource } from './declineCodes';
-import { trainPayroll, type PayrollModel } from './payroll';
+import { trainPayroll, updatePayroll, type PayrollModel, type PayrollPosterior } from './payroll';
 import { isPayday as isPaydayDate, normalizePolicy, type TimingPolicy } from './timing';
 
 /** A Beta distribution's parameters as counts: successes `a`, failures `b`. */
@@ -399,17 +399,32 @@ function cloneModel(model: RetryModel): RetryModel {
 	return JSON.parse(JSON.stringify(model)) as RetryModel;
 }
 
+/** Options of {@link update}. */
+export interface UpdateOptions extends FeatureOptions {
+	/**
+	 * The customer's payroll posterior the plan scored this attempt by (`RetryPlan.payrollPosterior`).
+	 * With it, a model that has `payroll`, and an insufficient-funds attempt given as input (not as
+	 * buckets), the payroll model learns the outcome too (`updatePayroll`).
+	 */
+	payrollPosterior?: PayrollPosterior;
+}
+
 /**
  * Learns one outcome (online): returns a new model with the attempt's buckets counted; the given
  * model is not changed. `at` (the attempt's time) becomes `updatedAt` and widens `dataRange`.
+ * With `options.payrollPosterior`, an insufficient-funds attempt also updates the payroll model.
  */
-export function update(model: RetryModel, attempt: AttemptFeaturesInput | FeatureBuckets, succeeded: boolean, options: FeatureOptions = {}): RetryModel {
+export function update(model: RetryModel, attempt: AttemptFeaturesInput | FeatureBuckets, succeeded: boolean, options: UpdateOptions = {}): RetryModel {
 	const next = cloneModel(model);
 	const isInput = typeof (attempt as AttemptFeaturesInput).at === 'number' && typeof (attempt as AttemptFeaturesInput).zone === 'string';
 	const buckets = isInput ? attemptFeatures(attempt as AttemptFeaturesInput, options) : (attempt as FeatureBuckets);
 	bump(next, buckets, succeeded);
 	if (isInput) {
-		const at = (attempt as AttemptFeaturesInput).at;
+		const input = attempt as AttemptFeaturesInput;
+		if (next.payroll && options.payrollPosterior && input.declineClass === 'insufficientFunds') {
+			next.payroll = updatePayroll(next.payroll, options.payrollPosterior, { at: input.at, succeeded, zone: input.zone });
+		}
+		const at = input.at;
 		next.updatedAt = Math.max(next.updatedAt, at);
 		next.dataRange = next.dataRange ? { from: Math.min(next.dataRange.from, at), to: Math.max(next.dataRange.to, at) } : { from: at, to: at };
 	}

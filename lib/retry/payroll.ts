@@ -492,6 +492,40 @@ export function payrollPosterior(model: PayrollModel, country: string | undefine
 	return { p: normalizeLog(ll.map((x, h) => x + Math.log(Math.max(pr[h], 1e-12)))), observations: evidence.length };
 }
 
+/**
+ * Learns one insufficient-funds retry online (returns a new model; the given one is not changed):
+ * one step of online EM. The customer's posterior before the retry (`post`, the one the plan
+ * scored it by) times the retry's likelihood under each rule gives the weight w_h of each rule;
+ * the cell the retry falls in under rule h learns the outcome with weight w_h, as a Beta count
+ * whose strength is the cell's observations so far plus one, so a cell trained on many retries
+ * moves little and an empty one moves most. `samples` counts the retry. The priors (account-wide
+ * and per country) are left as trained: they count each customer once, and a customer's every
+ * retry would count them again; they change when the model is trained again.
+ */
+export function updatePayroll(model: PayrollModel, post: PayrollPosterior, observation: PayrollObservation): PayrollModel {
+	checkModel(model);
+	if (post.p.length !== H) throw new Error(`A payroll posterior has ${H} rules; this one has ${post.p.length}.`);
+	const prep = prepare([observation]);
+	const y = observation.succeeded ? 1 : 0;
+	const like = PAYROLL_RULES.map((_, h) => {
+		const r = model.cells[prep.cell[h][0]];
+		return y ? r : 1 - r;
+	});
+	const joint = post.p.map((p, h) => p * like[h]);
+	const total = joint.reduce((a, b) => a + b, 0);
+	const W = new Array<number>(CELLS).fill(0);
+	if (total > 0) joint.forEach((x, h) => (W[prep.cell[h][0]] += x / total));
+	const cells = model.cells.slice();
+	const cellCounts = model.cellCounts.slice();
+	for (let c = 0; c < CELLS; c++) {
+		if (W[c] <= 0) continue;
+		const n = cellCounts[c] + 1;
+		cells[c] = clampRate((cells[c] * n + W[c] * y) / (n + W[c]));
+		cellCounts[c] += W[c];
+	}
+	return { ...model, cells, cellCounts, prior: model.prior.slice(), byCountry: { ...model.byCountry }, samples: model.samples + 1 };
+}
+
 /** The most likely rules, for explanations: `[{ rule, p }]`, at most `n`. */
 export function topPayrollRules(post: PayrollPosterior, n = 3): Array<{ id: string; rule: string; p: number }> {
 	return post.p

@@ -147,6 +147,12 @@ export interface RetryPlan {
 	firstFailureAt: number;
 	/** Every step of the decision, in order. */
 	explanation: string[];
+	/**
+	 * Insufficient funds timed by the payroll model: the customer's posterior over payroll rules the
+	 * plan scored the times by; Retry Payment hands it to `update` so the payroll model learns the
+	 * outcome. Not part of the node's output.
+	 */
+	payrollPosterior?: PayrollPosterior;
 }
 
 const DAY = 86_400;
@@ -316,7 +322,7 @@ export function planRetry(input: PlanRetryInput): RetryPlan {
 	explanation.push(`Candidates: ${slots.length} in the window, ${allowed.length} allowed by the network rules.`);
 	explanation.push(`Action: retry: ${reason}`);
 	const runnerUps: RunnerUp[] = ranked.filter((r) => r !== best).slice(0, input.runnerUps ?? 3).map((r) => ({ ...planned(r.slot.at, zone), predicted: r.predicted, score: r.score }));
-	return { ...base, action: 'retry', retryAt: at, predictedSuccess: best.predicted, reason, runnerUps, decidedBy, candidates: scored.length };
+	return { ...base, action: 'retry', retryAt: at, predictedSuccess: best.predicted, reason, runnerUps, decidedBy, candidates: scored.length, ...(pay ? { payrollPosterior: pay.post } : {}) };
 }
 
 const insufficientFundsCodes = new Map<string, boolean>();

@@ -22,7 +22,7 @@ import { encodePath } from '../stripe/path';
 import { classifyDecline, fromInvoice, type DeclineInput } from './declines';
 import { renderDunningMessage, type DunningMessage, type DunningOverrides } from './dunning';
 import { loadCardHistory } from './history';
-import { attemptFeatures, update, type RetryModel } from './model';
+import { update, type AttemptFeaturesInput, type RetryModel } from './model';
 import { type Attempt, type CardRef, type NetworkRuleOptions } from './networkRules';
 import { retryPayment, type RetryPaymentResult } from './pay';
 import { planRetry, type PlanCard, type PlanRetryInput, type RetryPlan } from './plan';
@@ -253,6 +253,11 @@ async function dunningLink(client: StripeClient, ctx: InvoiceContext, options: M
 
 /** Plans an invoice already read; writes to Stripe only as the options say. */
 export async function planFromContext(client: StripeClient, ctx: InvoiceContext, options: PlanOptions, history?: Attempt[]): Promise<PlanItem> {
+	return (await planWithContext(client, ctx, options, history)).item;
+}
+
+/** {@link planFromContext}, with the engine's plan beside the item (Retry Payment reads its payroll posterior). */
+async function planWithContext(client: StripeClient, ctx: InvoiceContext, options: PlanOptions, history?: Attempt[]): Promise<{ item: PlanItem; plan: RetryPlan }> {
 	const { invoice } = ctx;
 	const base = {
 		invoiceId: invoice.id as string,
@@ -285,7 +290,7 @@ export async function planFromContext(client: StripeClient, ctx: InvoiceContext,
 	if (invoice.status !== 'open') {
 		// Nothing to recover: paid, void or uncollectible (or a draft not yet charged).
 		const reason = `The invoice is ${invoice.status}: nothing to retry.`;
-		return {
+		const item: PlanItem = {
 			...base,
 			...planFields(plan),
 			action: 'stop',
@@ -298,6 +303,7 @@ export async function planFromContext(client: StripeClient, ctx: InvoiceContext,
 			collection: 'unchanged',
 			recorded: false,
 		};
+		return { item, plan };
 	}
 	let message: PlanItem['message'] = null;
 	if (options.message) {
@@ -324,13 +330,14 @@ export async function planFromContext(client: StripeClient, ctx: InvoiceContext,
 	if (options.takeOverCollection && invoice.auto_advance !== false) changes.auto_advance = false;
 	if (options.recordPlan) changes.metadata = planMetadata(plan, ctx.now);
 	if (Object.keys(changes).length > 0) await client.post(encodePath`/v1/invoices/${invoice.id as string}`, changes);
-	return {
+	const item: PlanItem = {
 		...base,
 		...planFields(plan),
 		message,
 		collection: options.takeOverCollection || invoice.auto_advance === false ? 'takenOver' : 'unchanged',
 		recorded: options.recordPlan === true,
 	};
+	return { item, plan };
 }
 
 function planFields(plan: RetryPlan) {
@@ -477,7 +484,7 @@ export async function retryInvoice(client: StripeClient, invoiceId: string, opti
 	const planAt = given ? (given.retryAt?.unix ?? null) : (recorded?.at ?? null);
 	const attempt = options.attempt ?? given?.attempt ?? recorded?.attempt ?? undefined;
 	const history = await cardHistory(client, ctx, options.historyDays);
-	const fresh = await planFromContext(client, ctx, { ...options, message: undefined, takeOverCollection: false, recordPlan: false }, history);
+	const { item: fresh, plan: freshPlan } = await planWithContext(client, ctx, { ...options, message: undefined, takeOverCollection: false, recordPlan: false }, history);
 
 	const refuse = (reason: string): { item: RetryItem } => ({
 		item: {
@@ -510,8 +517,9 @@ export async function retryInvoice(client: StripeClient, invoiceId: string, opti
 	let modelUpdated = false;
 	let model = options.model;
 	if (model && (result.outcome === 'paid' || result.outcome === 'declined')) {
-		// An attempt Stripe answered: learn its outcome (the features the planner scored it by).
-		const features = attemptFeatures({
+		// An attempt Stripe answered: learn its outcome (the features the planner scored it by, and for
+		// insufficient funds the customer's payroll posterior the plan used).
+		const attempted: AttemptFeaturesInput = {
 			at: now,
 			zone: fresh.zone,
 			declineClass: fresh.declineClass,
@@ -521,8 +529,8 @@ export async function retryInvoice(client: StripeClient, invoiceId: string, opti
 			country: ctx.card.country,
 			firstFailureAt: fresh.firstFailureAt,
 			attemptNumber: attempt - 1,
-		});
-		model = update(model, features, result.outcome === 'paid');
+		};
+		model = update(model, attempted, result.outcome === 'paid', { payrollPosterior: freshPlan.payrollPosterior });
 		modelUpdated = true;
 	}
 	let nextPlan: PlanItem | null = null;

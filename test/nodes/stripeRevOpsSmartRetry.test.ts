@@ -283,6 +283,23 @@ test('Train Model stores a model in the workflow; Plan Retry uses it and Retry P
 		const retried = await run({ operation: 'retryPayment', composeMessage: false }, [planned.items[0].json], { staticData });
 		expect(retried.items[0].json).toMatchObject({ outcome: 'paid', modelUpdated: true });
 		expect(((staticData.global as IDataObject).stripeRevOpsRetryModel as IDataObject).samples).toBe((item.json.samples as number) + 1);
+		// The payroll model learns insufficient-funds retries only (the sandbox's hidden model picked this card's decline).
+		const learnedPayroll = planned.items[0].json.declineClass === 'insufficientFunds' ? 1 : 0;
+		expect((((staticData.global as IDataObject).stripeRevOpsRetryModel as IDataObject).payroll as IDataObject).samples).toBe(((stored.payroll as IDataObject).samples as number) + learnedPayroll);
+
+		// An insufficient-funds retry is timed by the payroll model, and its outcome is learned into it too.
+		const short = await failedInvoice({ card: 'tok_chargeDeclinedInsufficientFunds' });
+		const shortPlan = await run({ operation: 'planRetry', composeMessage: false, policy: { seed: 7 } }, [{ invoiceId: short.invoice.id }], { staticData });
+		expect(shortPlan.items[0].json).toMatchObject({ action: 'retry', decidedBy: 'model', declineClass: 'insufficientFunds' });
+		expect((shortPlan.items[0].json.explanation as string[]).join('\n')).toMatch(/Payroll: from \d+ insufficient-funds retries/);
+		expect(shortPlan.items[0].json).not.toHaveProperty('payrollPosterior');
+		const payrollBefore = (((staticData.global as IDataObject).stripeRevOpsRetryModel as IDataObject).payroll as IDataObject).samples as number;
+		await sb.clock.set((shortPlan.items[0].json.retryAt as { unix: number }).unix);
+		const declined = await run({ operation: 'retryPayment', composeMessage: false }, [shortPlan.items[0].json], { staticData });
+		expect(declined.items[0].json).toMatchObject({ outcome: 'declined', modelUpdated: true, declineClass: 'insufficientFunds' });
+		const after = (staticData.global as IDataObject).stripeRevOpsRetryModel as IDataObject;
+		expect((after.payroll as IDataObject).samples).toBe(payrollBefore + 1);
+		expect((after.payroll as IDataObject).cells).not.toEqual((stored.payroll as IDataObject).cells);
 
 		const evaluation = await runWorkflow(wf({ operation: 'evaluatePolicy', from, to }), { startNode: 'Smart Retry', input: [{ json: {} }], credentials: creds });
 		expect(evaluation.outputs['Smart Retry'][0][0].json).toMatchObject({ estimate: true });

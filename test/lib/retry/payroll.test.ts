@@ -13,6 +13,8 @@ import {
 	planRetry,
 	train,
 	trainPayroll,
+	update,
+	updatePayroll,
 	type Attempt,
 	type PayrollTrainingObservation,
 } from '../../../lib/retry';
@@ -124,6 +126,63 @@ describe('trainPayroll (EM over customers)', () => {
 	});
 });
 
+describe('updatePayroll (online)', () => {
+	const model = trainPayroll(plantedPayroll());
+	const zone = 'Europe/Berlin';
+	const h = (id: string) => PAYROLL_RULES.findIndex((r) => r.id === id);
+	// 2026-06-30 (Tuesday) 18:00: the last working day's money has cleared; for a customer paid on the 15th it is
+	// two weeks after their payday.
+	const t = at('2026-06-30T18:00', zone);
+	const cellUnder = (id: string) => {
+		const d = since(id, '2026-06-30');
+		return d === 0 ? 18 : d >= 7 ? 72 : 24 + (d - 1) * 8 + 6;
+	};
+	test('a success learns each rule\'s cell by the rule\'s posterior weight after the outcome, and leaves the model given unchanged', () => {
+		const before = JSON.parse(JSON.stringify(model)) as typeof model;
+		// A customer the plan believed 50/50 last working day or the 15th.
+		const p = PAYROLL_RULES.map(() => 0);
+		p[h('monthly-last')] = 0.5;
+		p[h('monthly-15')] = 0.5;
+		const next = updatePayroll(model, { p, observations: 0 }, { at: t, succeeded: true, zone });
+		expect(model).toEqual(before);
+		expect(next.samples).toBe(model.samples + 1);
+		const paydayCell = cellUnder('monthly-last');
+		const lateCell = cellUnder('monthly-15');
+		expect(paydayCell).toBe(18);
+		expect(lateCell).toBe(72);
+		// The weights after the outcome: P(h) r_h / Σ; the payday cell's rate is far higher, so it takes most of the success.
+		const rPay = model.cells[paydayCell];
+		const rLate = model.cells[lateCell];
+		const wPay = (0.5 * rPay) / (0.5 * rPay + 0.5 * rLate);
+		expect(next.cellCounts[paydayCell] - model.cellCounts[paydayCell]).toBeCloseTo(wPay, 10);
+		expect(next.cellCounts[lateCell] - model.cellCounts[lateCell]).toBeCloseTo(1 - wPay, 10);
+		const nPay = model.cellCounts[paydayCell] + 1;
+		expect(next.cells[paydayCell]).toBeCloseTo((rPay * nPay + wPay) / (nPay + wPay), 10);
+		expect(next.cells[paydayCell]).toBeGreaterThan(rPay);
+		expect(next.cells[lateCell]).toBeGreaterThan(rLate);
+		// No other cell moves, and the priors stay as trained.
+		next.cells.forEach((r, c) => {
+			if (c !== paydayCell && c !== lateCell) expect(r).toBe(model.cells[c]);
+		});
+		expect(next.prior).toEqual(model.prior);
+		expect(next.byCountry).toEqual(model.byCountry);
+	});
+	test('a failure lowers the cells it falls in; a cell learned from few retries moves more than one learned from many', () => {
+		const p = PAYROLL_RULES.map(() => 0);
+		p[h('monthly-last')] = 1;
+		const next = updatePayroll(model, { p, observations: 0 }, { at: t, succeeded: false, zone });
+		expect(next.cells[18]).toBeLessThan(model.cells[18]);
+		// The same failure in a cell with one observation instead of many.
+		const sparse = { ...model, cellCounts: model.cellCounts.map((n, c) => (c === 18 ? 1 : n)) };
+		const sparseNext = updatePayroll(sparse, { p, observations: 0 }, { at: t, succeeded: false, zone });
+		expect(model.cellCounts[18]).toBeGreaterThan(5);
+		expect(model.cells[18] - sparseNext.cells[18]).toBeGreaterThan(model.cells[18] - next.cells[18]);
+	});
+	test('refuses a posterior of another rule family', () => {
+		expect(() => updatePayroll(model, { p: [1], observations: 0 }, { at: t, succeeded: true, zone })).toThrow(/rules/);
+	});
+});
+
 describe('choosePayrollSet', () => {
 	const model = trainPayroll(plantedPayroll());
 	test('covers both phases of an every-other-Friday customer before trying any day twice', () => {
@@ -166,6 +225,9 @@ describe('planRetry with a payroll model', () => {
 		});
 		const single = plan(false);
 		expect(single.action).toBe('retry');
+		// The posterior the plan scored by rides on the plan, for Retry Payment's update.
+		expect(single.payrollPosterior!.p).toHaveLength(PAYROLL_RULES.length);
+		expect(single.payrollPosterior!.p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 10);
 		const local = DateTime.fromSeconds(single.retryAt!.unix, { zone });
 		// June 30 is a Tuesday: the money clears at 16:00 and helps into July 2nd.
 		expect(local.toISODate()! >= '2026-06-30' && local.toISODate()! <= '2026-07-02').toBe(true);
@@ -213,5 +275,16 @@ describe('planRetry with a payroll model', () => {
 		const day = (p: typeof without) => DateTime.fromSeconds(p.retryAt!.unix, { zone }).day;
 		expect([30, 1, 2]).toContain(day(without));
 		expect([15, 16, 17]).toContain(day(withPast));
+	});
+	test('update() learns an insufficient-funds outcome into the payroll model only with the plan\'s posterior', () => {
+		const full = model;
+		const t = at('2026-06-30T18:00', zone);
+		const post = payrollPosterior(full.payroll!, 'DE', []);
+		const attempt = { at: t, zone, declineClass: 'insufficientFunds' as const, declineCode: 'insufficient_funds', country: 'DE', firstFailureAt: t - 5 * 86400, attemptNumber: 2 };
+		expect(update(full, attempt, true, { payrollPosterior: post }).payroll!.samples).toBe(full.payroll!.samples + 1);
+		expect(update(full, attempt, true).payroll).toEqual(full.payroll);
+		expect(update(full, { ...attempt, declineClass: 'temporary' as const, declineCode: 'try_again_later' }, true, { payrollPosterior: post }).payroll).toEqual(full.payroll);
+		// The feature model learns it either way.
+		expect(update(full, attempt, true, { payrollPosterior: post }).samples).toBe(full.samples + 1);
 	});
 });
