@@ -5,6 +5,7 @@
  * leaves them out): their CRM records change on `customer.deleted` through the per-customer path. The transport is the package's Stripe client; the
  * real clock is passed in, and a customer on a Stripe test clock lives at its `frozen_time`.
  */
+import { groupBy } from '../group';
 import { idOf, isRecord } from '../ids';
 import type { StripeClient, StripeList } from '../stripe/client';
 import { isMissing, settle } from '../stripe/errors';
@@ -130,18 +131,6 @@ async function sliced<T extends { id: string }>(client: StripeClient, path: stri
 	const ranges = Array.from({ length: slices }, (_, i) => ({ gte: i === 0 ? 0 : from + i * width, lt: i === slices - 1 ? to + 86_400 * 365 * 10 : from + (i + 1) * width })).filter((r) => r.gte < r.lt);
 	const parts = await Promise.all(ranges.map((created) => client.listAll<T>(path, { created })));
 	return parts.flat();
-}
-
-function groupBy<T>(items: readonly T[], key: (t: T) => string | undefined): Map<string, T[]> {
-	const map = new Map<string, T[]>();
-	for (const item of items) {
-		const k = key(item);
-		if (!k) continue;
-		const list = map.get(k);
-		if (list) list.push(item);
-		else map.set(k, [item]);
-	}
-	return map;
 }
 
 /** One customer's outcome in a bulk read: its profile, or the error that stopped it (a missing rate). */

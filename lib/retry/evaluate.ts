@@ -25,6 +25,7 @@
  *    `choosePayrollSet` picks with the same k. The retries are then correlated through the rule
  *    (tries on the wrong days fail together), not independent.
  */
+import { groupBy } from '../group';
 import { attemptFeatures, predict, train, type AttemptFeaturesInput, type RetryModel, type TrainingAttempt, type TrainOptions } from './model';
 import { choosePayrollSet, payrollPosterior, payrollRates, payrollSetChance, type PayrollObservation } from './payroll';
 import { candidateSlots, normalizePolicy, type CandidateSlot, type TimingPolicy } from './timing';
@@ -125,22 +126,13 @@ export function evaluatePolicy(input: EvaluatePolicyInput): PolicyEvaluation {
 
 	const timing = normalizePolicy(input.timing ?? {});
 	const slotCache = new Map<string, CandidateSlot[]>();
-	const byInvoice = new Map<string, TrainingAttempt[]>();
-	const push = <K>(map: Map<K, TrainingAttempt[]>, key: K, a: TrainingAttempt) => {
-		const list = map.get(key);
-		if (list) list.push(a);
-		else map.set(key, [a]);
-	};
-	for (const a of testSet) if (a.invoiceId) push(byInvoice, a.invoiceId, a);
+	const byInvoice = groupBy(testSet, (a) => a.invoiceId);
 	// The payroll evidence: each customer's insufficient-funds retries (read for their later invoices).
 	const payroll = model.payroll;
-	const ifRetries = new Map<string, TrainingAttempt[]>();
-	if (payroll) {
-		for (const a of input.attempts) {
-			if (a.declineClass !== 'insufficientFunds' || !a.customerId || a.firstFailureAt === undefined || a.at <= a.firstFailureAt) continue;
-			push(ifRetries, a.customerId, a);
-		}
-	}
+	const ifRetries = groupBy(
+		payroll ? input.attempts.filter((a) => a.declineClass === 'insufficientFunds' && a.firstFailureAt !== undefined && a.at > a.firstFailureAt) : [],
+		(a) => a.customerId,
+	);
 	const comparison: PolicyComparison = {
 		invoices: 0,
 		observedRecovered: 0,

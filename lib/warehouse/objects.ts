@@ -29,6 +29,7 @@ import type { ChargeLike } from '../analytics/payments';
 import type { InvoiceLike, InvoiceLineLike, TaxRateLike } from '../analytics/shapes';
 import type { RefundLike } from '../analytics/tax';
 import type { PriceLike } from '../crm/mrr';
+import { groupBy } from '../group';
 
 type Row = Record<string, unknown>;
 
@@ -102,18 +103,6 @@ function oldestFirst(rows: Row[]): Row[] {
 		.map((row, i) => ({ row, i, t: toUnixSeconds(row.created) ?? 0 }))
 		.sort((a, b) => a.t - b.t || a.i - b.i)
 		.map((x) => x.row);
-}
-
-function groupBy(rows: Row[], key: string): Map<string, Row[]> {
-	const out = new Map<string, Row[]>();
-	for (const r of rows) {
-		const k = str(r[key]);
-		if (k === null) continue;
-		const list = out.get(k) ?? [];
-		list.push(r);
-		out.set(k, list);
-	}
-	return out;
 }
 
 function priceOf(row: Row | undefined, id: string | null, fallbackCurrency: string): PriceLike & { id?: string; product?: string | null } {
@@ -313,9 +302,9 @@ export function rowsToAnalyticsData(tables: Record<string, Array<Record<string, 
 		const id = str(p.id);
 		if (id) prices.set(id, p);
 	}
-	const items = groupBy(rowsOf(tables, 'subscription_items'), 'subscription_id');
-	const lines = groupBy(rowsOf(tables, 'invoice_line_items'), 'invoice_id');
-	const payments = groupBy(rowsOf(tables, 'invoice_payments'), 'invoice_id');
+	const items = groupBy(rowsOf(tables, 'subscription_items'), (r) => str(r.subscription_id));
+	const lines = groupBy(rowsOf(tables, 'invoice_line_items'), (r) => str(r.invoice_id));
+	const payments = groupBy(rowsOf(tables, 'invoice_payments'), (r) => str(r.invoice_id));
 
 	const customers = newestFirst(rowsOf(tables, 'customers'))
 		.filter((c) => bool(c.deleted) !== true)
