@@ -32,7 +32,7 @@
  *   built greedily (the objective is submodular, so greedy is within 1 − 1/e of the best set).
  */
 
-import { daysInMonth, epochDay, fromEpochDay, isoWeekday } from './calendar';
+import { daysInMonth, epochDay, fromEpochDay, isoWeekday, localClock } from './calendar';
 
 /** A payroll rule (stable ids: saved models hold them). */
 export interface PayrollRule {
@@ -222,19 +222,6 @@ export interface TrainPayrollOptions {
 	floor?: number;
 }
 
-const localCache = new Map<string, Intl.DateTimeFormat>();
-/** Local epoch day and hour of an instant in a zone. */
-function localDayHour(at: number, zone: string): { e: number; hour: number } {
-	let f = localCache.get(zone);
-	if (!f) {
-		f = new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', hourCycle: 'h23' });
-		localCache.set(zone, f);
-	}
-	const parts: Record<string, number> = {};
-	for (const p of f.formatToParts(new Date(at * 1000))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-	return { e: epochDay(parts.year, parts.month, parts.day), hour: parts.hour % 24 };
-}
-
 interface Prepared {
 	/** cell[h][i] of observation i under rule h. */
 	cell: Uint8Array[];
@@ -242,7 +229,7 @@ interface Prepared {
 }
 
 function prepare(obs: readonly PayrollObservation[]): Prepared {
-	const local = obs.map((o) => localDayHour(o.at, o.zone));
+	const local = obs.map((o) => localClock(o.at, o.zone));
 	const cell = PAYROLL_RULES.map(() => new Uint8Array(obs.length));
 	const succeeded = new Uint8Array(obs.map((o) => (o.succeeded ? 1 : 0)));
 	if (obs.length === 0) return { cell, succeeded };

@@ -337,9 +337,13 @@ function isInsufficientFunds(code: string | undefined): boolean {
 }
 
 /**
- * What the history says about when the customer is paid: every retry of an earlier payment whose
+ * What the history says about when the customer is paid: every retry of another payment whose
  * first attempt was declined for insufficient funds (grouped by payment intent), and this
- * invoice's retries (`own`: their times), each with its outcome.
+ * invoice's retries (`own`: their times), each with its outcome. Another payment's retries count
+ * whenever they were made: an earlier invoice's, and also those of an invoice that failed while
+ * this one was open (weekly subscriptions, two subscriptions on one card), whose success says the
+ * money has come. Without this invoice's payment intents (`ownIntents`) a later attempt cannot be
+ * told apart from this invoice's own, so only earlier payments count.
  */
 function payrollEvidence(history: readonly Attempt[], firstFailureAt: number, own: ReadonlySet<number>, ownIntents: ReadonlySet<string> | undefined, zone: string): PayrollObservation[] {
 	const out: PayrollObservation[] = [];
@@ -349,7 +353,7 @@ function payrollEvidence(history: readonly Attempt[], firstFailureAt: number, ow
 			out.push({ at: h.at, succeeded: h.outcome === 'succeeded', zone });
 			continue;
 		}
-		if (h.at >= firstFailureAt || !h.paymentIntentId || ownIntents?.has(h.paymentIntentId)) continue;
+		if (!h.paymentIntentId || ownIntents?.has(h.paymentIntentId) || (!ownIntents && h.at >= firstFailureAt)) continue;
 		const list = byIntent.get(h.paymentIntentId) ?? [];
 		list.push(h);
 		byIntent.set(h.paymentIntentId, list);

@@ -16,7 +16,7 @@
  */
 import { DateTime } from 'luxon';
 
-import { daysInMonth, epochDay, fromEpochDay, isoWeekday } from './calendar';
+import { daysInMonth, epochDay, fromEpochDay, isoWeekday, localClock, type LocalClock } from './calendar';
 import { isValidZone } from './zones';
 
 /** ISO weekday as luxon numbers it: 1 = Monday … 7 = Sunday. */
@@ -194,18 +194,18 @@ export function atLocalHour(date: string | LocalDate, hour: number, zone: string
 	return hi;
 }
 
-/** The local calendar date, weekday and minutes from midnight of an instant in `zone`. */
+/** The local calendar date, weekday and minutes from midnight of an instant in `zone`, with its ISO 8601 form. */
 export function localParts(at: number, zone: string): LocalDate & { weekday: Weekday; minutes: number; iso: string } {
-	const t = DateTime.fromSeconds(at, { zone });
-	return {
-		year: t.year,
-		month: t.month,
-		day: t.day,
-		weekday: t.weekday as Weekday,
-		minutes: t.hour * 60 + t.minute,
-		iso: t.toISO({ suppressMilliseconds: true }) ?? '',
-	};
+	const c = localClock(at, zone);
+	return { year: c.year, month: c.month, day: c.day, weekday: c.weekday as Weekday, minutes: c.hour * 60 + c.minute, iso: localIso(at, zone) };
 }
+
+/** ISO 8601 of an instant in `zone`, with its offset. */
+function localIso(at: number, zone: string): string {
+	return DateTime.fromSeconds(at, { zone }).toISO({ suppressMilliseconds: true }) ?? '';
+}
+
+const minutesOf = (c: LocalClock): number => c.hour * 60 + c.minute;
 
 /** A policy with defaults filled in and every field checked. */
 export function normalizePolicy(policy: Partial<TimingPolicy> = {}): TimingPolicy {
@@ -341,7 +341,7 @@ export function isPayday(date: string | LocalDate, policy: Partial<TimingPolicy>
 export function inQuietHours(at: number, zone: string, policy: Partial<TimingPolicy> = {}): boolean {
 	const p = normalizePolicy(policy);
 	assertZone(zone);
-	return quiet(localParts(at, zone).minutes, p);
+	return quiet(minutesOf(localClock(at, zone)), p);
 }
 
 function quiet(minutes: number, p: TimingPolicy): boolean {
@@ -369,13 +369,13 @@ export function nextAllowedLocal(
 	assertSeconds(now, 'now');
 	assertZone(zone);
 	const p = normalizePolicy(policy);
-	const today = localParts(now, zone);
+	const today = localClock(now, zone);
 	for (let i = 0; i <= horizonDays; i++) {
 		const d = addDays(today, i);
 		if (!businessDay(d, p)) continue;
 		const t = atLocalHour(d, localHour, zone, minute);
 		if (t < now) continue;
-		if (quiet(localParts(t, zone).minutes, p)) continue;
+		if (quiet(minutesOf(localClock(t, zone)), p)) continue;
 		return t;
 	}
 	return null;
@@ -432,7 +432,7 @@ export function candidateSlots(
 
 	const out: CandidateSlot[] = [];
 	const seen = new Set<number>();
-	const start = localParts(Math.max(now, history.firstFailureAt), zone);
+	const start = localClock(Math.max(now, history.firstFailureAt), zone);
 	for (let d: LocalDate = start; ; d = addDays(d, 1)) {
 		if (atLocalHour(d, 0, zone) > windowEnd) break;
 		if (!businessDay(d, p)) continue;
@@ -440,18 +440,19 @@ export function candidateSlots(
 		for (let m = 0; m < 1440; m += p.slotMinutes) {
 			const at = atLocalHour(d, Math.floor(m / 60), zone, m % 60);
 			if (at < now || at > windowEnd || seen.has(at)) continue;
-			const parts = localParts(at, zone);
-			if (parts.day !== d.day || quiet(parts.minutes, p)) continue;
+			const parts = localClock(at, zone);
+			const minutes = minutesOf(parts);
+			if (parts.day !== d.day || quiet(minutes, p)) continue;
 			if (spacingFrom.some((a) => Math.abs(at - a) < p.minSpacingSeconds)) continue;
 			const used = history.attempts.filter((a) => a <= at && a > at - windowSeconds).length;
 			if (used >= budget) continue;
 			seen.add(at);
 			out.push({
 				at,
-				local: parts.iso,
-				weekday: parts.weekday,
+				local: localIso(at, zone),
+				weekday: parts.weekday as Weekday,
 				dayOfMonth: parts.day,
-				minuteOfDay: parts.minutes,
+				minuteOfDay: minutes,
 				isPayday: paydayInfo === 0,
 				daysSincePayday: paydayInfo,
 			});

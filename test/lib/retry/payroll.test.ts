@@ -276,6 +276,38 @@ describe('planRetry with a payroll model', () => {
 		expect([30, 1, 2]).toContain(day(without));
 		expect([15, 16, 17]).toContain(day(withPast));
 	});
+	test('another invoice\'s retries made while this one is open are evidence too (weekly renewals on one card)', () => {
+		const created = at('2026-06-10T09:00', zone);
+		// A weekly renewal failed on June 3rd; its retries went on after this invoice failed, and one
+		// succeeded on Friday June 12th at 18:00: the money came.
+		const other: Attempt[] = [
+			{ at: at('2026-06-03T09:00', zone), paymentIntentId: 'pi_week1', cardFingerprint: 'fp_1', outcome: 'declined', declineCode: 'insufficient_funds' },
+			{ at: at('2026-06-05T12:00', zone), paymentIntentId: 'pi_week1', cardFingerprint: 'fp_1', outcome: 'declined', declineCode: 'insufficient_funds' },
+			{ at: at('2026-06-11T12:00', zone), paymentIntentId: 'pi_week1', cardFingerprint: 'fp_1', outcome: 'declined', declineCode: 'insufficient_funds' },
+			{ at: at('2026-06-12T18:00', zone), paymentIntentId: 'pi_week1', cardFingerprint: 'fp_1', outcome: 'succeeded' },
+		];
+		const input = {
+			now: at('2026-06-12T19:00', zone),
+			invoice: { id: 'in_week2', amount_due: 500, currency: 'eur', attempt_count: 1, created: created - 3600 },
+			failure: { decline_code: 'insufficient_funds', brand: 'visa', fingerprint: 'fp_1', payment_method: 'pm_1', created },
+			history: other,
+			customer: { explicit: zone },
+			card: { country: 'DE' },
+			model,
+			policy: { timing: { recoveryWindowSeconds: 30 * 86400, attemptBudget: { attempts: 8, windowSeconds: 30 * 86400 }, businessDays: [1, 2, 3, 4, 5, 6, 7] as Array<1 | 2 | 3 | 4 | 5 | 6 | 7> } },
+			spendBudget: false,
+		};
+		const known = planRetry({ ...input, invoicePaymentIntents: ['pi_week2'] });
+		// The 2 retries after this invoice's failure count with the one before; the first attempt is the state, not evidence.
+		expect(known.explanation.join('\n')).toMatch(/from 3 insufficient-funds retries/);
+		// The success says the money is there now: the next try is soon, not at the month's end.
+		expect(known.retryAt!.unix - input.now).toBeLessThan(2 * 86400);
+		expect(known.predictedSuccess!).toBeGreaterThan(0.3);
+		// Without this invoice's payment intents, the later attempts on the card are taken as its own retries: evidence all the same.
+		const unknown = planRetry(input);
+		expect(unknown.explanation.join('\n')).toMatch(/from 3 insufficient-funds retries/);
+		expect(unknown.attempt).toBe(known.attempt + 2);
+	});
 	test('update() learns an insufficient-funds outcome into the payroll model only with the plan\'s posterior', () => {
 		const full = model;
 		const t = at('2026-06-30T18:00', zone);
