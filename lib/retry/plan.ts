@@ -201,7 +201,11 @@ export function planRetry(input: PlanRetryInput): RetryPlan {
 	const otherInvoices: number[] = [];
 	for (const h of history) {
 		if (h.at <= firstFailureAt || !sameCard(h, cardRef)) continue;
-		(!own || !h.paymentIntentId || own.has(h.paymentIntentId) ? retriesMade : otherInvoices).push(h.at);
+		if (!own || !h.paymentIntentId || own.has(h.paymentIntentId)) retriesMade.push(h.at);
+		// Another invoice's declined charge keeps this invoice's tries apart from it (the card is in the same
+		// state); its successful charge does not: the money is there, and the next hour is a good time (the
+		// network rules' per-hour cap still applies).
+		else if (h.outcome !== 'succeeded') otherInvoices.push(h.at);
 	}
 	const failedSoFar = Math.max(invoice.attempt_count ?? 0, 1 + retriesMade.length);
 	const attempt = failedSoFar + 1;

@@ -151,6 +151,14 @@ describe('retry plans', () => {
 		expect(own.attempt).toBe(4); // the first charge and 2 retries failed: this is the invoice's 4th attempt
 		// Spacing still keeps off the other invoice's latest attempt (12 h).
 		expect(own.retryAt!.unix - others[others.length - 1].at).toBeGreaterThanOrEqual(12 * 3600);
+		// Unless that attempt succeeded: the money is there, only the network rules' hour stands between.
+		const paidOther = [...others.slice(0, -1), { ...others[others.length - 1], outcome: 'succeeded' as const }];
+		const soon = { ...base, now: others[others.length - 1].at + 600, invoicePaymentIntents: ['pi_mine'], spendBudget: false };
+		const afterSuccess = planRetry({ ...soon, history: [...mine, ...paidOther] });
+		const slotsAfter = (p: typeof own) => Number(/Candidates: (\d+) in the window/.exec(p.explanation.join('\n'))?.[1]);
+		const afterDecline = planRetry(soon);
+		expect(slotsAfter(afterSuccess)).toBeGreaterThan(slotsAfter(afterDecline));
+		expect(afterSuccess.retryAt!.unix - paidOther[paidOther.length - 1].at).toBeGreaterThanOrEqual(3600);
 	});
 	test('past the recovery window → stop', () => {
 		const plan = planRetry({ ...input(), now: at('2026-07-30T09:00') });
