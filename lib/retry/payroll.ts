@@ -510,7 +510,8 @@ export function updatePayroll(model: PayrollModel, post: PayrollPosterior, obser
 		cells[c] = clampRate((cells[c] * n + W[c] * y) / (n + W[c]));
 		cellCounts[c] += W[c];
 	}
-	return { ...model, cells, cellCounts, prior: model.prior.slice(), byCountry: { ...model.byCountry }, samples: model.samples + 1 };
+	// The priors are not touched (they count each customer once; Train Model moves them): shared, not copied.
+	return { ...model, cells, cellCounts, samples: model.samples + 1 };
 }
 
 /** The most likely rules, for explanations: `[{ rule, p }]`, at most `n`. */
