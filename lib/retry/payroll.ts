@@ -32,6 +32,7 @@
  *   built greedily (the objective is submodular, so greedy is within 1 − 1/e of the best set).
  */
 
+import { groupBy } from '../group';
 import { daysInMonth, epochDay, fromEpochDay, isoWeekday, localClock } from './calendar';
 
 /** A payroll rule (stable ids: saved models hold them). */
@@ -343,14 +344,10 @@ export function trainPayroll(observations: readonly PayrollTrainingObservation[]
 	const floor = Math.min(1, Math.max(0, options.floor ?? 0.1));
 	const floored = (p: number[]) => p.map((x) => (1 - floor) * x + floor / H);
 	const prep = prepare(observations);
-	const byCustomer = new Map<string, number[]>();
+	// Observation indices per customer (one without a customer id belongs to none: no payroll to learn).
+	const byCustomer = groupBy(observations.keys(), (i) => observations[i].customerId);
 	const countryOf = new Map<string, string>();
-	observations.forEach((o, i) => {
-		const list = byCustomer.get(o.customerId) ?? [];
-		list.push(i);
-		byCustomer.set(o.customerId, list);
-		if (o.country) countryOf.set(o.customerId, o.country.toUpperCase());
-	});
+	for (const o of observations) if (o.customerId && o.country) countryOf.set(o.customerId, o.country.toUpperCase());
 	const customers = [...byCustomer.keys()];
 	const successes = observations.filter((o) => o.succeeded).length;
 	const overall = clampRate(observations.length ? (successes + 1) / (observations.length + 2) : 0.2);

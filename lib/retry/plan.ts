@@ -41,6 +41,7 @@ import { checkNetworkRules, earliestAllowed, sameCard, type Attempt, type CardRe
 import { choosePayrollSet, payrollChance, payrollPosterior, payrollRates, topPayrollRules, type PayrollObservation, type PayrollPosterior } from './payroll';
 import { candidateSlots, chooseWithinBudget, normalizePolicy, type CandidateSlot, type TimingPolicy } from './timing';
 import { resolveTimeZone, type ZoneInput } from './zones';
+import { groupBy } from '../group';
 import { isoSeconds } from '../iso';
 
 /** Plan Retry's actions (stable values). */
@@ -350,19 +351,10 @@ function isInsufficientFunds(code: string | undefined): boolean {
  * told apart from this invoice's own, so only earlier payments count.
  */
 function payrollEvidence(history: readonly Attempt[], firstFailureAt: number, own: ReadonlySet<number>, ownIntents: ReadonlySet<string> | undefined, zone: string): PayrollObservation[] {
-	const out: PayrollObservation[] = [];
-	const byIntent = new Map<string, Attempt[]>();
-	for (const h of history) {
-		if (h.at > firstFailureAt && own.has(h.at)) {
-			out.push({ at: h.at, succeeded: h.outcome === 'succeeded', zone });
-			continue;
-		}
-		if (!h.paymentIntentId || ownIntents?.has(h.paymentIntentId) || (!ownIntents && h.at >= firstFailureAt)) continue;
-		const list = byIntent.get(h.paymentIntentId) ?? [];
-		list.push(h);
-		byIntent.set(h.paymentIntentId, list);
-	}
-	for (const list of byIntent.values()) {
+	const isOwn = (h: Attempt) => h.at > firstFailureAt && own.has(h.at);
+	const out: PayrollObservation[] = history.filter(isOwn).map((h) => ({ at: h.at, succeeded: h.outcome === 'succeeded', zone }));
+	const others = history.filter((h) => !isOwn(h) && !ownIntents?.has(h.paymentIntentId ?? '') && (ownIntents || h.at < firstFailureAt));
+	for (const list of groupBy(others, (h) => h.paymentIntentId).values()) {
 		list.sort((a, b) => a.at - b.at);
 		if (list[0].outcome === 'succeeded' || !isInsufficientFunds(list[0].declineCode)) continue;
 		for (let i = 1; i < list.length; i++) out.push({ at: list[i].at, succeeded: list[i].outcome === 'succeeded', zone });
