@@ -481,6 +481,10 @@ const result = {
 	target: TARGET,
 	pass: ratio !== null && ratio >= TARGET && oursRes.violations === 0,
 	ceilingRatio: baseStd > 0 ? round4((ceilingCount * meanFailedUsd) / baseStd) : null,
+	// Whether this world leaves the target's room at all: the ceiling counts every invoice of every code some side
+	// recovered as recovered (the codes no side recovered are ones the sandbox never clears on a retry: expired,
+	// lost, stolen and fraudulent cards, incorrect CVC), so no retry policy can beat it; below the target, no policy can pass here.
+	targetReachable: baseStd > 0 ? (ceilingCount * meanFailedUsd) / baseStd >= TARGET : null,
 	byRevenue: { ...byRevenue, ratio: round4(byRevenue.baseline > 0 ? byRevenue.ours / byRevenue.baseline : null), ratioSameWindow: round4(byRevenue.baselineSameWindow > 0 ? byRevenue.ours / byRevenue.baselineSameWindow : null), ceilingRatio: byRevenue.baseline > 0 ? round4(ceiling / byRevenue.baseline) : null },
 	windowDays: { ours: WINDOW_DAYS, baseline: STRIPE_WINDOW_DAYS, baselineSameWindow: WINDOW_DAYS },
 	baselineSameWindow: sameStd,
