@@ -468,6 +468,11 @@ const baseStd = expected(baseRes);
 const sameStd = expected(sameRes);
 const ratio = baseStd > 0 ? oursStd / baseStd : null;
 const ratioSame = sameStd > 0 ? oursStd / sameStd : null;
+// The room this world leaves: every invoice of every code some side recovered counted as recovered. The codes no side
+// recovered are, in the sandbox, ones it never clears on a retry (expired, lost, stolen and fraudulent cards, incorrect
+// CVC), so no retry policy beats it; below the target (`targetReachable: false`), no policy can pass here.
+const ceilingStd = ceilingCount * meanFailedUsd;
+const ceilingRatio = baseStd > 0 ? ceilingStd / baseStd : null;
 const byRevenue = { ours: Math.round(std.get(oursRes)), baseline: Math.round(std.get(baseRes)), baselineSameWindow: Math.round(std.get(sameRes)) };
 const rate = (r) => (r.failedRevenue > 0 ? r.revenue / r.failedRevenue : 0);
 const round4 = (x) => (x === null ? null : Number(x.toFixed(4)));
@@ -480,16 +485,13 @@ const result = {
 	ratio: round4(ratio),
 	target: TARGET,
 	pass: ratio !== null && ratio >= TARGET && oursRes.violations === 0,
-	ceilingRatio: baseStd > 0 ? round4((ceilingCount * meanFailedUsd) / baseStd) : null,
-	// Whether this world leaves the target's room at all: the ceiling counts every invoice of every code some side
-	// recovered as recovered (the codes no side recovered are ones the sandbox never clears on a retry: expired,
-	// lost, stolen and fraudulent cards, incorrect CVC), so no retry policy can beat it; below the target, no policy can pass here.
-	targetReachable: baseStd > 0 ? (ceilingCount * meanFailedUsd) / baseStd >= TARGET : null,
+	ceilingRatio: round4(ceilingRatio),
+	targetReachable: ceilingRatio === null ? null : ceilingRatio >= TARGET,
 	byRevenue: { ...byRevenue, ratio: round4(byRevenue.baseline > 0 ? byRevenue.ours / byRevenue.baseline : null), ratioSameWindow: round4(byRevenue.baselineSameWindow > 0 ? byRevenue.ours / byRevenue.baselineSameWindow : null), ceilingRatio: byRevenue.baseline > 0 ? round4(ceiling / byRevenue.baseline) : null },
 	windowDays: { ours: WINDOW_DAYS, baseline: STRIPE_WINDOW_DAYS, baselineSameWindow: WINDOW_DAYS },
 	baselineSameWindow: sameStd,
 	ratioSameWindow: round4(ratioSame),
-	ceilingRatioSameWindow: sameStd > 0 ? round4((ceilingCount * meanFailedUsd) / sameStd) : null,
+	ceilingRatioSameWindow: sameStd > 0 ? round4(ceilingStd / sameStd) : null,
 	recovered: { ours: oursRes.recovered, baseline: baseRes.recovered, baselineSameWindow: sameRes.recovered },
 	failed: { ours: oursRes.failed, baseline: baseRes.failed, baselineSameWindow: sameRes.failed },
 	raw: { ours: oursRes.revenue, baseline: baseRes.revenue, baselineSameWindow: sameRes.revenue, ratio: round4(baseRes.revenue > 0 ? oursRes.revenue / baseRes.revenue : null), failedRevenue: { ours: oursRes.failedRevenue, baseline: baseRes.failedRevenue, baselineSameWindow: sameRes.failedRevenue } },

@@ -14,8 +14,8 @@
  *        `insufficientFunds.paydayRecovery` within `insufficientFunds.paydayWindowDays` after the customer's
  *        funds arrive: at `fundsHour` local time on a payday, in the customer's true IANA zone (DST included);
  *        see "Where customers live and when they are paid" below;
- *      - `expired_card`, `lost_card`, `stolen_card`, `fraudulent`, `incorrect_cvc` never clear: only a new payment method (customer or invoice
- *        default changes) gets paid;
+ *      - `expired_card`, `lost_card`, `stolen_card`, `fraudulent`, `incorrect_cvc` never clear: only a new
+ *        payment method (customer or invoice default changes) gets paid;
  *      - issuer outages (`processing_error`, `issuer_not_available`, `try_again_later`) last an exponentially
  *        distributed time with mean `outage.meanHours` (capped at `outage.maxHours`), then clear;
  *      - soft declines (`generic_decline`, `do_not_honor`, `card_velocity_exceeded`) clear per retry with
